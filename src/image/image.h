@@ -1,0 +1,91 @@
+/* image: the image.openshift.io domain. Strategies (prepare, validate, decorate,
+ * wire-shape normalisation, table cells) for the stored kinds ImageStream and
+ * Image, docker reference parsing, tag history, and manifest -> metadata.
+ * Works on jansson objects; never touches the store or HTTP. The generic
+ * handlers in api/ do the Kubernetes parts (metadata system fields, managedFields,
+ * resourceVersion, namespace rules) and call these hooks. */
+#ifndef IAS_IMAGE_H
+#define IAS_IMAGE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/apierr.h"
+
+typedef struct image_config {
+    const char *registry_hostname;         /* internal, NULL if unset (--registry-hostname) */
+    const char *public_registry_hostname;  /* external, NULL if unset */
+    const char *default_import_mode;       /* "Legacy" (default) or "PreserveOriginal" */
+} image_config_t;
+
+/* What a strategy may need from outside during one request. */
+typedef struct image_ctx {
+    const image_config_t *cfg;
+    const char *now;                       /* RFC 3339 time of the request */
+    /* Reads another stream (same or other namespace) for ImageStreamTag/ImageStreamImage
+     * references; returns a new reference or NULL if it does not exist. May be NULL. */
+    json_t *(*get_stream)(void *arg, const char *ns, const char *name);
+    void *arg;
+} image_ctx_t;
+
+/* ---- docker references (docker/distribution grammar) ---- */
+typedef struct docker_ref {
+    char *registry;   /* "" if none */
+    char *namespace;  /* "" if none ("a/b/c" -> namespace "a/b", name "c") */
+    char *name;
+    char *tag;        /* "" if none */
+    char *id;         /* digest "sha256:..." or "" */
+} docker_ref_t;
+
+/* 0 on success; -1 with *msg = static parser message ("invalid reference format",
+ * "repository name must be lowercase", ...). */
+int docker_ref_parse(const char *s, docker_ref_t *out, const char **msg);
+void docker_ref_free(docker_ref_t *r);
+/* "Exact" printing: [registry/][namespace/]name + @id | :tag. Caller frees. */
+char *docker_ref_exact(const docker_ref_t *r);
+/* Repository part only: [registry/][namespace/]name. Caller frees. */
+char *docker_ref_repository(const docker_ref_t *r);
+/* True if s is a valid digest "algo:hex" with the right length for the algorithm. */
+bool digest_valid(const char *s);
+
+/* ---- ImageStream ---- */
+/* Wire-shape normalisation applied to every decoded request body and stored object:
+ * defaults (importPolicy.importMode, referencePolicy.type, lookupPolicy.local, annotations
+ * null), spec.tags / status.tags sorted by name with duplicates resolved (last wins),
+ * status.dockerImageRepository always present. */
+void imagestream_normalize(const image_ctx_t *ctx, json_t *obj);
+/* Create: status reset, generation 1, tag generations. */
+void imagestream_prepare_create(const image_ctx_t *ctx, json_t *obj);
+/* Update (PUT/PATCH of the main resource): status restored from old, generation rules. */
+void imagestream_prepare_update(const image_ctx_t *ctx, json_t *obj, const json_t *old);
+/* Update of the status subresource. */
+void imagestream_prepare_status_update(const image_ctx_t *ctx, json_t *obj, const json_t *old);
+/* Validation (create: old NULL). Also materialises spec tags into status as OpenShift does.
+ * Field errors go to errs (paths as in OpenShift: spec.tags[latest].from.name). */
+void imagestream_validate(const image_ctx_t *ctx, json_t *obj, const json_t *old, ferrs_t *errs);
+void imagestream_validate_status_update(const image_ctx_t *ctx, json_t *obj, const json_t *old,
+                                        ferrs_t *errs);
+/* Output decoration of the main resource: recompute status.dockerImageRepository and
+ * publicDockerImageRepository; strip tag/id from legacy repository values. */
+void imagestream_decorate(const image_ctx_t *ctx, json_t *obj);
+/* Table cells [Name, Image Repository, Tags, Updated]; the Updated cell is the newest
+ * event time as an integer (Unix seconds) or null: the table encoder renders "<dur> ago". */
+json_t *imagestream_table_cells(const json_t *obj);
+/* Tag history: adds event to status tag `tag` with OpenShift's rules. Returns true if changed. */
+bool imagestream_add_tag_event(json_t *obj, const char *tag, const json_t *event);
+
+/* ---- Image ---- */
+void image_normalize(json_t *obj);  /* dockerImageMetadata always present, metadata version */
+/* Create: derive metadata from the manifest, manifest lists, manifestBlobStored, signatures. */
+void image_prepare_create(const image_ctx_t *ctx, json_t *obj);
+void image_prepare_update(const image_ctx_t *ctx, json_t *obj, const json_t *old);
+void image_validate(const image_ctx_t *ctx, json_t *obj, const json_t *old, ferrs_t *errs);
+/* Validation of one signature (prefix "" or "signatures[0]."). */
+void image_signature_validate(const json_t *sig, const char *prefix, ferrs_t *errs);
+/* Table cells [Name, Image Reference]. */
+json_t *image_table_cells(const json_t *obj);
+/* Derives layers/metadata/size from dockerImageManifest (+ dockerImageConfig); §1.5. */
+void image_fill_metadata(json_t *obj, const char *now);
+
+#endif

@@ -1,0 +1,180 @@
+/* storage: the revisioned key-value store contract (etcd v3 semantics), its
+ * backends, and the watch cache that serves get/list/watch.
+ *
+ * Keys: "/image.openshift.io/imagestreams/<ns>/<name>", "/image.openshift.io/images/<name>".
+ * Values: the object's canonical JSON as written by the caller (api/ strips
+ * metadata.resourceVersion before writing; the revision is the resourceVersion).
+ * One global strictly increasing revision counter, starting at 1 on an empty store. */
+#ifndef IAS_STORAGE_H
+#define IAS_STORAGE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Results. Every function returns one of these. */
+enum {
+    STORE_OK = 0,
+    STORE_NOT_FOUND = -1,    /* key absent (get/update/delete) */
+    STORE_EXISTS = -2,       /* create of an existing key */
+    STORE_CONFLICT = -3,     /* if_mod_rev did not match */
+    STORE_COMPACTED = -4,    /* requested revision is older than the compaction point -> 410 */
+    STORE_UNAVAILABLE = -5,  /* backend down / I/O error -> 503 */
+    STORE_TOO_LARGE = -6,    /* value over the backend's limit */
+    STORE_FUTURE_REV = -7,   /* requested revision is newer than current -> 504 "Too large resource version" */
+};
+
+typedef struct store store_t;
+
+typedef struct store_kv {
+    char *key;
+    char *value;
+    size_t value_len;
+    int64_t create_rev;
+    int64_t mod_rev;
+} store_kv_t;
+
+void store_kv_free(store_kv_t *kv);             /* frees fields, not kv itself */
+
+typedef enum { STORE_EV_PUT = 1, STORE_EV_DELETE = 2 } store_ev_type_t;
+
+typedef struct store_event {
+    store_ev_type_t type;
+    int64_t rev;            /* revision of this change */
+    const char *key;
+    const char *value;      /* new value (PUT) or NULL (DELETE) */
+    size_t value_len;
+    int64_t create_rev;     /* of the key's current incarnation */
+    const char *prev_value; /* value before this change, NULL on a create */
+    size_t prev_value_len;
+    int64_t prev_mod_rev;   /* 0 on a create */
+} store_event_t;
+
+/* Called for every committed change, in revision order, from the backend's
+ * writer/watch thread, BEFORE the writing call returns to its caller (so a
+ * client that got its write acknowledged reads it back from the cache). */
+typedef void (*store_sink_fn)(void *ctx, const store_event_t *ev);
+
+typedef struct store_options {
+    const char *data_dir;        /* embedded: directory of the SQLite file */
+    int64_t compact_retain;      /* keep at least this many revisions of history (default 10000) */
+    int compact_interval_s;      /* automatic compaction period (default 60; 0 = off) */
+    int batch_max;               /* group commit: max writes per transaction (default 256) */
+} store_options_t;
+
+/* Embedded SQLite backend: WAL, synchronous=FULL, one writer thread with group commit. */
+int store_open_sqlite(const store_options_t *opt, store_t **out);
+void store_close(store_t *s);
+
+/* Register the event sink (one per store; the cache set installs it). */
+void store_set_sink(store_t *s, store_sink_fn fn, void *ctx);
+
+int store_get(store_t *s, const char *key, store_kv_t *out);
+/* Items with key >= from_key (or >= prefix when from_key NULL) and key starting with prefix,
+ * as of revision at_rev (0 = current), sorted by key, at most limit (0 = all).
+ * *rev_out = the revision the read was served at; *more = items remain. */
+int store_range(store_t *s, const char *prefix, const char *from_key, int64_t at_rev, size_t limit,
+                store_kv_t **items, size_t *n, int64_t *rev_out, bool *more);
+void store_kvs_free(store_kv_t *items, size_t n);
+int store_create(store_t *s, const char *key, const char *value, size_t len, int64_t *rev_out);
+/* if_mod_rev 0 = unconditional. */
+int store_update(store_t *s, const char *key, const char *value, size_t len, int64_t if_mod_rev,
+                 int64_t *rev_out);
+/* On success *prev receives the deleted value (may be NULL if not wanted). */
+int store_delete(store_t *s, const char *key, int64_t if_mod_rev, int64_t *rev_out, store_kv_t *prev);
+int64_t store_current_rev(store_t *s);
+int64_t store_compacted_rev(store_t *s);
+int store_compact(store_t *s, int64_t rev);
+/* Replays committed changes with rev > after_rev and key under prefix, in order.
+ * STORE_COMPACTED if after_rev < compacted revision. */
+int store_replay(store_t *s, const char *prefix, int64_t after_rev, store_sink_fn fn, void *ctx);
+bool store_healthy(store_t *s);
+
+/* ------------------------------------------------------------------------ */
+/* The watch cache.                                                          */
+
+/* An immutable cached object, shared by reference count. Built by the
+ * owner's build function from a stored value; readers hold a reference while
+ * they send it. */
+typedef struct cache_obj {
+    atomic_int refs;
+    char *key;
+    int64_t create_rev;
+    int64_t mod_rev;
+    char *json;          /* bytes sent to clients (built by the owner) */
+    size_t json_len;
+    void *extra;         /* owner's precomputed data (labels, fields, table cells) */
+    void (*extra_free)(void *extra);
+} cache_obj_t;
+
+cache_obj_t *cache_obj_ref(cache_obj_t *o);
+void cache_obj_unref(cache_obj_t *o);
+
+/* Builds a cache_obj from a stored value at revision mod_rev. Returns NULL if the value
+ * cannot be decoded (logged, skipped). Must set key, revs, json; refs is set by the cache. */
+typedef cache_obj_t *(*cache_build_fn)(void *ctx, const char *key, const char *value, size_t len,
+                                       int64_t create_rev, int64_t mod_rev);
+
+typedef struct cache cache_t;
+
+/* One cache per resource prefix ("/image.openshift.io/imagestreams/"). Loads the current
+ * contents from the store. Several caches share one store: cache_set_attach() installs
+ * the store sink that routes events to each cache by prefix. */
+typedef struct cache_set cache_set_t;
+cache_set_t *cache_set_new(store_t *s);
+void cache_set_free(cache_set_t *cs);
+cache_t *cache_set_add(cache_set_t *cs, const char *prefix, cache_build_fn build, void *ctx,
+                       size_t ring_size /* events kept for watch resumption, e.g. 16384 */);
+/* Loads all caches from the store and starts routing events. */
+int cache_set_start(cache_set_t *cs);
+
+/* Waits until the cache has applied revision rev (embedded store: immediate).
+ * Returns 0 or STORE_UNAVAILABLE on timeout. */
+int cache_wait_rev(cache_t *c, int64_t rev, int timeout_ms);
+int64_t cache_rev(cache_t *c);  /* newest revision applied (global store revision) */
+
+/* Returns a new reference or NULL. */
+cache_obj_t *cache_get(cache_t *c, const char *key);
+
+/* Calls fn for each object whose key starts with prefix and is >= from_key (NULL = prefix),
+ * in key order, at the cache's current revision (*rev_out), holding a consistent snapshot.
+ * fn returns 0 to go on, 1 to stop. The obj pointer is only valid during the callback
+ * (take a ref to keep it). Returns the number of objects visited. */
+size_t cache_scan(cache_t *c, const char *prefix, const char *from_key,
+                  int (*fn)(void *arg, cache_obj_t *obj), void *arg, int64_t *rev_out);
+size_t cache_count(cache_t *c);
+
+typedef enum { CACHE_EV_ADDED = 1, CACHE_EV_MODIFIED, CACHE_EV_DELETED } cache_ev_type_t;
+
+typedef struct cache_event {
+    cache_ev_type_t type;
+    int64_t rev;
+    cache_obj_t *obj;    /* new object; for DELETED the last state re-built at the deletion rev */
+    cache_obj_t *prev;   /* previous object or NULL */
+} cache_event_t;
+
+/* A watcher. deliver() runs on the cache's dispatcher thread, never concurrently for one
+ * watcher, events in revision order. It returns 0 to go on, -1 to stop (the watcher is
+ * then removed; closed() follows). closed(arg, reason) is called exactly once when the
+ * watcher ends: reason 0 = cancelled by cache_watch_cancel, STORE_COMPACTED = the
+ * watcher fell behind / from_rev too old (send 410), STORE_UNAVAILABLE = shutdown. */
+typedef struct cache_watch_ops {
+    int (*deliver)(void *arg, const cache_event_t *ev);
+    void (*closed)(void *arg, int reason);
+} cache_watch_ops_t;
+
+typedef struct cache_watcher cache_watcher_t;
+
+/* Starts a watch on keys under prefix. from_rev 0: deliver an ADDED event for every current
+ * object first (synthetic, rev = that object's mod_rev), then changes. from_rev N: deliver
+ * every change with rev > N (from the ring, else replayed from the store); if that history
+ * is gone returns NULL with *err = STORE_COMPACTED. */
+cache_watcher_t *cache_watch(cache_t *c, const char *prefix, int64_t from_rev,
+                             const cache_watch_ops_t *ops, void *arg, int *err);
+/* Stops a watcher (thread-safe, idempotent); closed(arg, 0) is called unless it already was. */
+void cache_watch_cancel(cache_watcher_t *w);
+/* Current revision to report in a BOOKMARK for this cache. */
+int64_t cache_bookmark_rev(cache_t *c);
+
+#endif

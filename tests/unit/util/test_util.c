@@ -1,0 +1,94 @@
+/* Unit tests for util/: buffers, url decoding, booleans, base64url, field errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/apierr.h"
+#include "util/util.h"
+
+static void test_buf(void **state)
+{
+    buf_t b;
+    buf_init(&b);
+    buf_printf(&b, "%d-%s", 42, "x");
+    buf_json_str(&b, "a\"b\n", 4);
+    assert_string_equal(b.data, "42-x\"a\\\"b\\n\"");
+    buf_free(&b);
+}
+
+static void test_url_decode(void **state)
+{
+    char *s = url_decode("app+in+%28x%2Cy%29%2C%21foo", 27, true);
+    assert_string_equal(s, "app in (x,y),!foo");
+    free(s);
+    assert_null(url_decode("%zz", 3, false));
+    assert_null(url_decode("%2", 2, false));
+}
+
+static void test_parse_bool(void **state)
+{
+    assert_int_equal(parse_bool("True"), 1);
+    assert_int_equal(parse_bool("0"), 0);
+    assert_int_equal(parse_bool("yes"), -1);
+}
+
+static void test_base64url(void **state)
+{
+    const char *in = "{\"rv\":12,\"start\":\"a/b\\u0000\"}";
+    char *enc = base64url_encode(in, strlen(in));
+    assert_null(strchr(enc, '='));
+    size_t n;
+    char *dec = base64url_decode(enc, &n);
+    assert_non_null(dec);
+    assert_int_equal(n, strlen(in));
+    assert_memory_equal(dec, in, n);
+    free(enc);
+    free(dec);
+    assert_null(base64url_decode("a*b", &n));
+}
+
+static void test_invalid_message(void **state)
+{
+    ferrs_t l = FERRS_INIT;
+    apierr_t err = APIERR_INIT;
+    ferrs_add(&l, FERR_REQUIRED, "spec.tags[0].name", NULL, NULL);
+    ferrs_add(&l, FERR_INVALID, "metadata.name", json_string("Foo_Bad"), "must match \"x\"");
+    apierr_invalid(&err, "ImageStream.image.openshift.io", "ImageStream", "image.openshift.io", "foo", &l);
+    assert_int_equal(apierr_http_code(err.kind), 422);
+    assert_string_equal(err.message,
+        "ImageStream.image.openshift.io \"foo\" is invalid: [spec.tags[0].name: Required value, "
+        "metadata.name: Invalid value: \"Foo_Bad\": must match \"x\"]");
+    json_t *causes = json_object_get(err.details, "causes");
+    assert_int_equal(json_array_size(causes), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(causes, 0), "reason")), "FieldValueRequired");
+    ferrs_free(&l);
+    apierr_clear(&err);
+}
+
+static void test_time(void **state)
+{
+    time_t t;
+    assert_int_equal(time_parse_rfc3339("2020-01-02T03:04:05.123456789Z", &t), 0);
+    char out[21];
+    time_rfc3339(t, out);
+    assert_string_equal(out, "2020-01-02T03:04:05Z");
+    char d[32];
+    time_human_duration(7200, d, sizeof d);
+    assert_string_equal(d, "2 hours");
+    time_human_duration(3 * 86400, d, sizeof d);
+    assert_string_equal(d, "3 days");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_buf),           cmocka_unit_test(test_url_decode),
+        cmocka_unit_test(test_parse_bool),    cmocka_unit_test(test_base64url),
+        cmocka_unit_test(test_invalid_message), cmocka_unit_test(test_time),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
