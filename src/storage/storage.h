@@ -91,6 +91,19 @@ int store_compact(store_t *s, int64_t rev);
 int store_replay(store_t *s, const char *prefix, int64_t after_rev, store_sink_fn fn, void *ctx);
 bool store_healthy(store_t *s);
 
+/* ---- additions (storage engineer) ---- */
+/* Largest value a backend accepts (etcd's default --max-request-bytes, 1.5 MiB). */
+#define STORE_MAX_VALUE ((size_t)1572864)
+/* Short English text for a STORE_* result (for logs and Status messages). */
+const char *store_strerror(int rc);
+/* Write-path counters since open (group commit: writes / txns = mean batch size). */
+typedef struct store_stats {
+    uint64_t txns;        /* committed write transactions */
+    uint64_t writes;      /* write ops processed (incl. ones that failed with EXISTS/CONFLICT/...) */
+    uint64_t compactions; /* compactions run */
+} store_stats_t;
+void store_get_stats(store_t *s, store_stats_t *out);
+
 /* ------------------------------------------------------------------------ */
 /* The watch cache.                                                          */
 
@@ -172,8 +185,14 @@ typedef struct cache_watcher cache_watcher_t;
  * is gone returns NULL with *err = STORE_COMPACTED. */
 cache_watcher_t *cache_watch(cache_t *c, const char *prefix, int64_t from_rev,
                              const cache_watch_ops_t *ops, void *arg, int *err);
-/* Stops a watcher (thread-safe, idempotent); closed(arg, 0) is called unless it already was. */
+/* Stops a watcher (thread-safe, idempotent); closed(arg, 0) is called unless it already was.
+ * closed() may run on the dispatcher thread concurrently with, or before, this call, and may
+ * also be called synchronously from inside it; cancel never blocks on deliver(). */
 void cache_watch_cancel(cache_watcher_t *w);
+/* The owner's last call on a watcher handle (exactly once, after or without cancel): the cache
+ * frees the watcher once the owner has released it AND closed() has returned. Until release the
+ * handle stays valid even after closed(). */
+void cache_watch_release(cache_watcher_t *w);
 /* Current revision to report in a BOOKMARK for this cache. */
 int64_t cache_bookmark_rev(cache_t *c);
 

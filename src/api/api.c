@@ -1,0 +1,239 @@
+/* api: construction, and the router that turns a request path into a verb on a kind. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_internal.h"
+
+api_t *api_new(const api_config_t *cfg, store_t *store)
+{
+    api_t *a = xcalloc(1, sizeof *a);
+    a->cfg = *cfg;
+    if (!a->cfg.watch_bookmark_interval_s)
+        a->cfg.watch_bookmark_interval_s = 60;
+    if (!a->cfg.watch_max_timeout_s)
+        a->cfg.watch_max_timeout_s = 1800;
+    a->store = store;
+    kinds_init(a);
+    a->caches = cache_set_new(store);
+    for (size_t i = 0; i < a->nkinds; i++)
+        a->kinds[i].cache = cache_set_add(a->caches, a->kinds[i].prefix, kind_build_obj, &a->kinds[i], 16384);
+    discovery_build(a);
+    openapi_build(a);
+    a->watches = watch_registry_new(a);
+    return a;
+}
+
+int api_start(api_t *a)
+{
+    if (cache_set_start(a->caches) != 0)
+        return -1;
+    atomic_store(&a->ready, true);
+    return 0;
+}
+
+void api_free(api_t *a)
+{
+    if (!a)
+        return;
+    watch_registry_free(a->watches);
+    cache_set_free(a->caches);
+    discovery_free(a);
+    for (size_t i = 0; i < a->nkinds; i++)
+        free(a->kinds[i].prefix);
+    free(a->kinds);
+    free(a);
+}
+
+static void respond_text(http_req_t *h, int code, const char *text)
+{
+    api_respond_raw(h, code, "text/plain; charset=utf-8", text, strlen(text));
+}
+
+static void respond_not_found(http_req_t *h)
+{
+    apierr_t e = APIERR_INIT;
+    apierr_set_details(&e, APIERR_NOT_FOUND, json_object(), "the server could not find the requested resource");
+    api_respond_status_err(h, &e);
+    apierr_clear(&e);
+}
+
+static bool simple_route(api_t *a, http_req_t *h, const char *path)
+{
+    if (strcmp(path, "/version") == 0) {
+        static const char v[] =
+            "{\"major\":\"1\",\"minor\":\"32\",\"gitVersion\":\"v1.32.0-image-apiserver-" IAS_VERSION "\","
+            "\"gitCommit\":\"0000000000000000000000000000000000000000\",\"gitTreeState\":\"clean\","
+            "\"buildDate\":\"2026-11-23T00:00:00Z\",\"goVersion\":\"n/a (C)\",\"compiler\":\"gcc\","
+            "\"platform\":\"linux/amd64\"}";
+        api_respond_raw(h, 200, "application/json", v, sizeof v - 1);
+        return true;
+    }
+    if (strcmp(path, "/healthz") == 0 || strcmp(path, "/livez") == 0) {
+        respond_text(h, 200, "ok");
+        return true;
+    }
+    if (strcmp(path, "/readyz") == 0) {
+        bool ok = atomic_load(&a->ready) && store_healthy(a->store);
+        respond_text(h, ok ? 200 : 503, ok ? "ok" : "not ready");
+        return true;
+    }
+    return false;
+}
+
+/* Splits the path after /apis/image.openshift.io/v1/ into decoded segments. */
+static int split_segments(const char *rest, char **seg, int max)
+{
+    int n = 0;
+    const char *p = rest;
+    while (*p && n < max) {
+        const char *e = strchr(p, '/');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == 0)
+            return -1;
+        seg[n] = url_decode(p, len, false);
+        if (!seg[n])
+            return -1;
+        n++;
+        if (!e)
+            return n;
+        p = e + 1;
+        if (!*p)
+            return n; /* trailing slash */
+    }
+    return *p ? -1 : n;
+}
+
+static bool verb_allowed(const kind_def_t *k, const char *verb)
+{
+    const char *v = strstr(k->verbs, verb);
+    size_t n = strlen(verb);
+    while (v) {
+        if ((v == k->verbs || v[-1] == ' ') && (v[n] == ' ' || v[n] == '\0'))
+            return true;
+        v = strstr(v + 1, verb);
+    }
+    return false;
+}
+
+static void route_resource(api_t *a, http_req_t *h, const char *rest)
+{
+    char *seg[8] = {0};
+    int n = split_segments(rest, seg, 8);
+    api_req_t *r = NULL;
+    bool watch_path = false;
+    int i = 0;
+    if (n <= 0)
+        goto notfound;
+    if (strcmp(seg[0], "watch") == 0) {
+        watch_path = true;
+        i = 1;
+    }
+    r = api_req_new(a, h);
+    if (n - i >= 2 && strcmp(seg[i], "namespaces") == 0) {
+        r->ns = xstrdup(seg[i + 1]);
+        i += 2;
+    }
+    if (n - i < 1 || n - i > 3)
+        goto notfound;
+    r->kind = kinds_find(a, seg[i]);
+    if (!r->kind)
+        goto notfound;
+    if (r->ns && !r->kind->namespaced)
+        goto notfound;
+    if (n - i >= 2)
+        r->name = xstrdup(seg[i + 1]);
+    if (n - i == 3) {
+        if (strcmp(seg[i + 2], "status") || !r->kind->has_status)
+            goto notfound;
+        r->subresource = xstrdup("status");
+    }
+    if (r->kind->namespaced && r->name && !r->ns)
+        goto notfound;
+    for (int j = 0; j < n; j++)
+        free(seg[j]);
+    n = 0;
+
+    if (req_options_parse(http_query(h), &r->opt, &r->err) != 0)
+        goto fail;
+    if (watch_path)
+        r->opt.watch = true;
+    r->accept = api_accept_parse(http_header(h, "Accept"));
+
+    const char *m = http_method(h);
+    if (strcmp(m, "GET") == 0) {
+        if (r->name && !r->opt.watch)
+            r->verb = "get";
+        else if (r->name) {
+            /* watch on an item path: a watch with fieldSelector metadata.name */
+            r->verb = "watch";
+        } else
+            r->verb = r->opt.watch ? "watch" : "list";
+    } else if (strcmp(m, "POST") == 0 && !r->name) {
+        r->verb = "create";
+    } else if (strcmp(m, "PUT") == 0 && r->name) {
+        r->verb = "update";
+    } else if (strcmp(m, "PATCH") == 0 && r->name) {
+        r->verb = "patch";
+    } else if (strcmp(m, "DELETE") == 0) {
+        r->verb = r->name ? "delete" : "deletecollection";
+    } else {
+        apierr_set(&r->err, APIERR_METHOD_NOT_ALLOWED, "the server does not allow this method on the requested resource");
+        goto fail;
+    }
+    if (r->subresource && strcmp(r->verb, "get") && strcmp(r->verb, "update") && strcmp(r->verb, "patch")) {
+        apierr_set(&r->err, APIERR_METHOD_NOT_ALLOWED, "the server does not allow this method on the requested resource");
+        goto fail;
+    }
+    if (!r->subresource && !verb_allowed(r->kind, r->verb)) {
+        apierr_set(&r->err, APIERR_METHOD_NOT_ALLOWED, "the server does not allow this method on the requested resource");
+        goto fail;
+    }
+    if (!atomic_load(&a->ready)) {
+        apierr_set(&r->err, APIERR_UNAVAILABLE, "the server is currently unable to handle the request");
+        r->err.retry_after = 1;
+        goto fail;
+    }
+    if (strcmp(r->verb, "get") == 0) {
+        verb_get(r);
+    } else if (strcmp(r->verb, "watch") == 0) {
+        verb_watch(r);
+    } else if (strcmp(r->verb, "list") == 0) {
+        http_defer(h, verb_list, r);
+    } else if (strcmp(r->verb, "create") == 0) {
+        http_defer(h, verb_create, r);
+    } else if (strcmp(r->verb, "update") == 0) {
+        http_defer(h, verb_update, r);
+    } else if (strcmp(r->verb, "patch") == 0) {
+        http_defer(h, verb_patch, r);
+    } else if (strcmp(r->verb, "delete") == 0) {
+        http_defer(h, verb_delete, r);
+    } else {
+        http_defer(h, verb_deletecollection, r);
+    }
+    return;
+
+notfound:
+    for (int j = 0; j < n; j++)
+        free(seg[j]);
+    api_req_free(r);
+    respond_not_found(h);
+    return;
+fail:
+    api_respond_error(r);
+    api_req_free(r);
+}
+
+void api_handle(http_req_t *h, void *ctx)
+{
+    api_t *a = ctx;
+    const char *path = http_path(h);
+    static const char prefix[] = "/apis/" API_GROUP "/" API_VERSION "/";
+    if (strncmp(path, prefix, sizeof prefix - 1) == 0 && path[sizeof prefix - 1]) {
+        route_resource(a, h, path + sizeof prefix - 1);
+        return;
+    }
+    if (simple_route(a, h, path) || discovery_route(a, h, path) || openapi_route(a, h, path) ||
+        namespace_route(a, h, path))
+        return;
+    respond_not_found(h);
+}

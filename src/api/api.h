@@ -1,0 +1,30 @@
+/* api: the Kubernetes machinery for image.openshift.io/v1 — routing, discovery,
+ * OpenAPI, generic verb handlers, Table output, watch. Public face used by main.c. */
+#ifndef IAS_API_H
+#define IAS_API_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "image/image.h"
+#include "server/http.h"
+#include "storage/storage.h"
+
+typedef struct api_config {
+    image_config_t image;
+    const char *advertise_address;   /* for /api serverAddressByClientCIDRs */
+    int watch_bookmark_interval_s;   /* default 60 */
+    int watch_max_timeout_s;         /* default 1800: server-side cap on a watch */
+} api_config_t;
+
+typedef struct api api_t;
+
+/* Builds the kind table, the caches over the store, discovery and OpenAPI documents. */
+api_t *api_new(const api_config_t *cfg, store_t *store);
+/* Loads caches and marks the server ready. */
+int api_start(api_t *a);
+void api_free(api_t *a);
+/* The HTTP handler (pass a as ctx to http_server_new). */
+void api_handle(http_req_t *req, void *ctx);
+
+#endif

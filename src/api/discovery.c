@@ -1,0 +1,162 @@
+/* discovery: /api, /apis (aggregated v2 and legacy), /apis/<group>, /apis/<group>/<version>,
+ * built once from the kind table so that only what is served is advertised. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_internal.h"
+
+static json_t *verbs_array(const char *verbs)
+{
+    json_t *a = json_array();
+    char *dup = xstrdup(verbs), *save = NULL;
+    for (char *t = strtok_r(dup, " ", &save); t; t = strtok_r(NULL, " ", &save))
+        json_array_append_new(a, json_string(t));
+    free(dup);
+    return a;
+}
+
+static json_t *gvk(const char *kind)
+{
+    return json_pack("{s:s, s:s, s:s}", "group", API_GROUP, "version", API_VERSION, "kind", kind);
+}
+
+static char *dump(json_t *v)
+{
+    char *s = json_dumps(v, JSON_COMPACT);
+    json_decref(v);
+    return s;
+}
+
+static json_t *aggregated_resources(api_t *a)
+{
+    json_t *res = json_array();
+    for (size_t i = 0; i < a->nkinds; i++) {
+        const kind_def_t *k = &a->kinds[i];
+        json_t *r = json_pack("{s:s, s:o, s:s, s:s, s:o}", "resource", k->resource, "responseKind", gvk(k->kind),
+                              "scope", k->namespaced ? "Namespaced" : "Cluster", "singularResource", k->singular,
+                              "verbs", verbs_array(k->verbs));
+        if (k->short_name)
+            json_object_set_new(r, "shortNames", json_pack("[s]", k->short_name));
+        if (k->category)
+            json_object_set_new(r, "categories", json_pack("[s]", k->category));
+        if (k->has_status)
+            json_object_set_new(r, "subresources",
+                                json_pack("[{s:s, s:o, s:o}]", "subresource", "status", "responseKind",
+                                          gvk(k->kind), "verbs", verbs_array("get patch update")));
+        json_array_append_new(res, r);
+    }
+    return res;
+}
+
+static json_t *group_version(void)
+{
+    return json_pack("{s:s, s:s}", "groupVersion", API_GV, "version", API_VERSION);
+}
+
+void discovery_build(api_t *a)
+{
+    json_t *agg = json_pack("{s:s, s:s, s:{}, s:[{s:{s:s, s:n}, s:[{s:s, s:s, s:o}]}]}", "kind",
+                            "APIGroupDiscoveryList", "apiVersion", "apidiscovery.k8s.io/v2", "metadata", "items",
+                            "metadata", "name", API_GROUP, "creationTimestamp", "versions", "version", API_VERSION,
+                            "freshness", "Current", "resources", aggregated_resources(a));
+    a->disc_aggregated = dump(agg);
+    a->disc_api_aggregated = dump(json_pack("{s:s, s:s, s:{}, s:[]}", "kind", "APIGroupDiscoveryList", "apiVersion",
+                                            "apidiscovery.k8s.io/v2", "metadata", "items"));
+    a->disc_group_list = dump(json_pack("{s:s, s:s, s:[{s:s, s:[o], s:o}]}", "kind", "APIGroupList", "apiVersion",
+                                        "v1", "groups", "name", API_GROUP, "versions", group_version(),
+                                        "preferredVersion", group_version()));
+    a->disc_group = dump(json_pack("{s:s, s:s, s:s, s:[o], s:o}", "kind", "APIGroup", "apiVersion", "v1", "name",
+                                   API_GROUP, "versions", group_version(), "preferredVersion", group_version()));
+    json_t *list = json_array();
+    for (size_t i = 0; i < a->nkinds; i++) {
+        const kind_def_t *k = &a->kinds[i];
+        char hash_src[128], hash[65];
+        snprintf(hash_src, sizeof hash_src, "%s/%s", API_GV, k->kind);
+        sha256_hex(hash_src, strlen(hash_src), hash);
+        hash[11] = '\0';
+        json_t *r = json_pack("{s:s, s:s, s:b, s:s, s:o, s:s}", "name", k->resource, "singularName", k->singular,
+                              "namespaced", k->namespaced, "kind", k->kind, "verbs", verbs_array(k->verbs),
+                              "storageVersionHash", hash);
+        if (k->short_name)
+            json_object_set_new(r, "shortNames", json_pack("[s]", k->short_name));
+        if (k->category)
+            json_object_set_new(r, "categories", json_pack("[s]", k->category));
+        json_array_append_new(list, r);
+        if (k->has_status) {
+            char *name = xasprintf("%s/status", k->resource);
+            json_array_append_new(list, json_pack("{s:s, s:s, s:b, s:s, s:o}", "name", name, "singularName", "",
+                                                  "namespaced", k->namespaced, "kind", k->kind, "verbs",
+                                                  verbs_array("get patch update")));
+            free(name);
+        }
+    }
+    a->disc_resource_list = dump(json_pack("{s:s, s:s, s:s, s:o}", "kind", "APIResourceList", "apiVersion", "v1",
+                                           "groupVersion", API_GV, "resources", list));
+    char h[65];
+    sha256_hex(a->disc_aggregated, strlen(a->disc_aggregated), h);
+    a->disc_etag = xasprintf("\"%s\"", h);
+}
+
+void discovery_free(api_t *a)
+{
+    free(a->disc_aggregated);
+    free(a->disc_api_aggregated);
+    free(a->disc_group_list);
+    free(a->disc_group);
+    free(a->disc_resource_list);
+    free(a->disc_etag);
+    free(a->openapi_v3);
+    free(a->openapi_root);
+}
+
+static bool wants_aggregated(http_req_t *h)
+{
+    const char *acc = http_header(h, "Accept");
+    return acc && strstr(acc, "as=APIGroupDiscoveryList") && strstr(acc, "g=apidiscovery.k8s.io");
+}
+
+static void respond_aggregated(api_t *a, http_req_t *h, const char *body)
+{
+    static const char ctype[] = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+    const char *inm = http_header(h, "If-None-Match");
+    http_header_kv_t hdr[] = {{"Content-Type", ctype}, {"Vary", "Accept"}, {"ETag", a->disc_etag}};
+    if (body == a->disc_aggregated && inm && strcmp(inm, a->disc_etag) == 0) {
+        http_respond(h, 304, hdr, 3, "", 0);
+        return;
+    }
+    http_respond(h, 200, hdr, body == a->disc_aggregated ? 3 : 2, body, strlen(body));
+}
+
+bool discovery_route(api_t *a, http_req_t *h, const char *path)
+{
+    if (strcmp(path, "/apis") == 0 || strcmp(path, "/apis/") == 0) {
+        if (wants_aggregated(h))
+            respond_aggregated(a, h, a->disc_aggregated);
+        else
+            api_respond_raw(h, 200, "application/json", a->disc_group_list, strlen(a->disc_group_list));
+        return true;
+    }
+    if (strcmp(path, "/api") == 0 || strcmp(path, "/api/") == 0) {
+        if (wants_aggregated(h)) {
+            respond_aggregated(a, h, a->disc_api_aggregated);
+        } else {
+            const char *host = http_header(h, "Host");
+            json_t *v = json_pack("{s:s, s:[], s:[{s:s, s:s}]}", "kind", "APIVersions", "versions",
+                                  "serverAddressByClientCIDRs", "clientCIDR", "0.0.0.0/0", "serverAddress",
+                                  a->cfg.advertise_address ? a->cfg.advertise_address : host ? host : "");
+            char *s = dump(v);
+            api_respond_raw(h, 200, "application/json", s, strlen(s));
+            free(s);
+        }
+        return true;
+    }
+    if (strcmp(path, "/apis/" API_GROUP) == 0) {
+        api_respond_raw(h, 200, "application/json", a->disc_group, strlen(a->disc_group));
+        return true;
+    }
+    if (strcmp(path, "/apis/" API_GV) == 0 || strcmp(path, "/apis/" API_GV "/") == 0) {
+        api_respond_raw(h, 200, "application/json", a->disc_resource_list, strlen(a->disc_resource_list));
+        return true;
+    }
+    return false;
+}

@@ -1,0 +1,60 @@
+/* namespace: the few core (v1) paths clients need from a server without a core API.
+ * Namespaces are implicit: every DNS-1123 label names an existing, Active namespace
+ * (kubectl checks /api/v1/namespaces/<ns> after a 404; contract §9.2). Events are an
+ * empty list (kubectl describe). /api/v1 is an empty resource list (Python client). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_internal.h"
+#include "api/objectmeta.h"
+
+static void respond_json(http_req_t *h, json_t *v)
+{
+    char *s = json_dumps(v, JSON_COMPACT);
+    json_decref(v);
+    api_respond_raw(h, 200, "application/json", s, strlen(s));
+    free(s);
+}
+
+bool namespace_route(api_t *a, http_req_t *h, const char *path)
+{
+    if (strcmp(path, "/api/v1") == 0 || strcmp(path, "/api/v1/") == 0) {
+        respond_json(h, json_pack("{s:s, s:s, s:[]}", "kind", "APIResourceList", "groupVersion", "v1", "resources"));
+        return true;
+    }
+    static const char pfx[] = "/api/v1/namespaces/";
+    if (strncmp(path, pfx, sizeof pfx - 1) != 0)
+        return false;
+    const char *rest = path + sizeof pfx - 1;
+    const char *slash = strchr(rest, '/');
+    char *ns = url_decode(rest, slash ? (size_t)(slash - rest) : strlen(rest), false);
+    ferrs_t errs = FERRS_INIT;
+    if (ns)
+        validate_dns1123_label(ns, "metadata.name", &errs);
+    bool valid = ns && *ns && errs.n == 0;
+    ferrs_free(&errs);
+    if (!valid || strcmp(http_method(h), "GET") != 0) {
+        apierr_t e = APIERR_INIT;
+        if (!valid)
+            apierr_not_found(&e, "namespaces", "", ns ? ns : "");
+        else
+            apierr_set(&e, APIERR_METHOD_NOT_ALLOWED, "namespaces are implicit on this server and cannot be changed");
+        api_respond_status_err(h, &e);
+        apierr_clear(&e);
+    } else if (!slash || !slash[1]) {
+        respond_json(h, json_pack("{s:s, s:s, s:{s:s}, s:{}, s:{s:s}}", "kind", "Namespace", "apiVersion", "v1",
+                                  "metadata", "name", ns, "spec", "status", "phase", "Active"));
+    } else if (strcmp(slash, "/events") == 0) {
+        char rv[24];
+        snprintf(rv, sizeof rv, "%lld", (long long)store_current_rev(a->store));
+        respond_json(h, json_pack("{s:s, s:s, s:{s:s}, s:[]}", "kind", "EventList", "apiVersion", "v1", "metadata",
+                                  "resourceVersion", rv, "items"));
+    } else {
+        apierr_t e = APIERR_INIT;
+        apierr_set_details(&e, APIERR_NOT_FOUND, json_object(), "the server could not find the requested resource");
+        api_respond_status_err(h, &e);
+        apierr_clear(&e);
+    }
+    free(ns);
+    return true;
+}

@@ -1,0 +1,66 @@
+/* openapi_serve: /openapi/v3 (root + the group-version document generated from the
+ * schema, content-hashed and cacheable) and /openapi/v2 (the minimal protobuf document
+ * kubectl accepts; see reference/kubectl-contract.md §5.4). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_internal.h"
+
+void openapi_build(api_t *a)
+{
+    size_t n = 0;
+    schema_resource_t res[16];
+    for (size_t i = 0; i < a->nkinds && n + 2 < 16; i++) {
+        const kind_def_t *k = &a->kinds[i];
+        res[n++] = (schema_resource_t){k->schema, k->resource, k->namespaced, k->verbs, NULL};
+        if (k->has_status)
+            res[n++] = (schema_resource_t){k->schema, k->resource, k->namespaced, "get patch update", "status"};
+    }
+    json_t *doc = schema_openapi_v3(res, n);
+    a->openapi_v3 = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    a->openapi_v3_len = strlen(a->openapi_v3);
+    sha512_hex_upper(a->openapi_v3, a->openapi_v3_len, a->openapi_hash);
+    json_t *root = json_pack("{s:{s:{s:s+}}}", "paths", "apis/" API_GV, "serverRelativeURL",
+                             "/openapi/v3/apis/" API_GV "?hash=", a->openapi_hash);
+    a->openapi_root = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+}
+
+bool openapi_route(api_t *a, http_req_t *h, const char *path)
+{
+    if (strcmp(path, "/openapi/v3") == 0 || strcmp(path, "/openapi/v3/") == 0) {
+        api_respond_raw(h, 200, "application/json", a->openapi_root, strlen(a->openapi_root));
+        return true;
+    }
+    if (strcmp(path, "/openapi/v3/apis/" API_GV) == 0) {
+        char etag[140];
+        snprintf(etag, sizeof etag, "\"%s\"", a->openapi_hash);
+        const char *q = http_query(h);
+        const char *hp = strstr(q, "hash=");
+        bool pinned = hp && strncmp(hp + 5, a->openapi_hash, 128) == 0;
+        http_header_kv_t hdr[] = {
+            {"Content-Type", "application/json"},
+            {"ETag", etag},
+            {"Cache-Control", pinned ? "public, immutable" : "no-cache, private"},
+            {"Expires", pinned ? "Fri, 01 Jan 2100 00:00:00 GMT" : "Thu, 01 Jan 1970 00:00:00 GMT"},
+        };
+        const char *inm = http_header(h, "If-None-Match");
+        if (inm && strcmp(inm, etag) == 0)
+            http_respond(h, 304, hdr, 4, "", 0);
+        else
+            http_respond(h, 200, hdr, 4, a->openapi_v3, a->openapi_v3_len);
+        return true;
+    }
+    if (strcmp(path, "/openapi/v2") == 0) {
+        /* protobuf openapi.v2.Document{swagger: "2.0"}: kubectl skips client-side validation for
+         * kinds it does not find and relies on the server's fieldValidation (contract §5.4). */
+        static const char doc[] = {0x0a, 0x03, '2', '.', '0'};
+        http_header_kv_t hdr[] = {{"Content-Type", "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"},
+                                  {"Vary", "Accept"},
+                                  {"ETag", "\"openapi-v2-minimal\""}};
+        http_respond(h, 200, hdr, 3, doc, sizeof doc);
+        return true;
+    }
+    return false;
+}

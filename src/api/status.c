@@ -1,0 +1,141 @@
+/* status: every response leaves through here — Status errors, JSON objects with
+ * ?pretty and Accept: application/yaml, Warning headers. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_internal.h"
+#include "api/patch.h"
+
+json_t *status_success(const char *name, const char *group, const char *kind, const char *uid)
+{
+    json_t *s = json_pack("{s:s, s:s, s:{}, s:s}", "kind", "Status", "apiVersion", "v1", "metadata", "status",
+                          "Success");
+    if (name) {
+        json_t *d = json_object();
+        json_object_set_new(d, "name", json_string(name));
+        if (group)
+            json_object_set_new(d, "group", json_string(group));
+        if (kind)
+            json_object_set_new(d, "kind", json_string(kind));
+        if (uid)
+            json_object_set_new(d, "uid", json_string(uid));
+        json_object_set_new(s, "details", d);
+    }
+    return s;
+}
+
+static json_t *status_failure(const apierr_t *err)
+{
+    apierr_kind_t k = err->kind == APIERR_OK ? APIERR_INTERNAL : err->kind;
+    json_t *s = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s, s:i}", "kind", "Status", "apiVersion", "v1", "metadata",
+                          "status", "Failure", "message", err->message ? err->message : "", "reason",
+                          apierr_reason(k), "code", apierr_http_code(k));
+    json_t *details = err->details ? json_deep_copy(err->details) : NULL;
+    if (err->retry_after) {
+        if (!details)
+            details = json_object();
+        json_object_set_new(details, "retryAfterSeconds", json_integer(err->retry_after));
+    }
+    if (details)
+        json_object_set_new(s, "details", details);
+    return s;
+}
+
+void api_respond_raw(http_req_t *h, int code, const char *ctype, const char *body, size_t len)
+{
+    http_header_kv_t hdr[] = {{"Content-Type", ctype}, {"Cache-Control", "no-cache, private"}};
+    http_respond(h, code, hdr, 2, body, len);
+}
+
+void api_respond_status_err(http_req_t *h, const apierr_t *err)
+{
+    json_t *s = status_failure(err);
+    char *body = json_dumps(s, JSON_COMPACT);
+    json_decref(s);
+    char ra[16];
+    snprintf(ra, sizeof ra, "%d", err->retry_after);
+    http_header_kv_t hdr[] = {{"Content-Type", "application/json"}, {"Cache-Control", "no-cache, private"},
+                              {"Retry-After", ra}};
+    http_respond_owned(h, apierr_http_code(err->kind == APIERR_OK ? APIERR_INTERNAL : err->kind), hdr,
+                       err->retry_after ? 3 : 2, body, strlen(body));
+}
+
+void api_warn(api_req_t *r, const char *msg)
+{
+    for (size_t i = 0; i < r->nwarnings; i++)
+        if (strcmp(r->warnings[i], msg) == 0)
+            return;
+    r->warnings = xrealloc(r->warnings, (r->nwarnings + 1) * sizeof *r->warnings);
+    r->warnings[r->nwarnings++] = xstrdup(msg);
+}
+
+void api_warn_cb(void *ctx, const char *msg) { api_warn(ctx, msg); }
+
+/* Warning: 299 - "<text>" with " and \ escaped. */
+static char *warning_value(const char *msg)
+{
+    buf_t b;
+    buf_init(&b);
+    buf_puts(&b, "299 - \"");
+    for (const char *p = msg; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            buf_putc(&b, '\\');
+        buf_putc(&b, *p == '\n' ? ' ' : *p);
+    }
+    buf_putc(&b, '"');
+    return buf_steal(&b);
+}
+
+void api_respond_bytes(api_req_t *r, int code, const char *json, size_t len)
+{
+    char *body = NULL;
+    size_t blen = len;
+    const char *ctype = "application/json";
+    if (r->opt.pretty || r->accept == ACCEPT_YAML) {
+        json_error_t jerr;
+        json_t *v = json_loadb(json, len, 0, &jerr);
+        if (v && r->accept == ACCEPT_YAML) {
+            body = json_to_yaml(v);
+            ctype = "application/yaml";
+        } else if (v) {
+            body = json_dumps(v, JSON_INDENT(2));
+        }
+        json_decref(v);
+        if (body)
+            blen = strlen(body);
+    }
+    if (!body) {
+        body = xmalloc(len + 1);
+        memcpy(body, json, len);
+        body[len] = '\0';
+    }
+    size_t nh = 2 + r->nwarnings;
+    http_header_kv_t *hdr = xcalloc(nh, sizeof *hdr);
+    char **vals = xcalloc(r->nwarnings + 1, sizeof *vals);
+    hdr[0] = (http_header_kv_t){"Content-Type", ctype};
+    hdr[1] = (http_header_kv_t){"Cache-Control", "no-cache, private"};
+    for (size_t i = 0; i < r->nwarnings; i++) {
+        vals[i] = warning_value(r->warnings[i]);
+        hdr[2 + i] = (http_header_kv_t){"Warning", vals[i]};
+    }
+    http_respond_owned(r->http, code, hdr, nh, body, blen);
+    for (size_t i = 0; i < r->nwarnings; i++)
+        free(vals[i]);
+    free(vals);
+    free(hdr);
+}
+
+void api_respond_json(api_req_t *r, int code, json_t *obj)
+{
+    char *s = json_dumps(obj, JSON_COMPACT);
+    json_decref(obj);
+    api_respond_bytes(r, code, s, strlen(s));
+    free(s);
+}
+
+void api_respond_error(api_req_t *r)
+{
+    if (!apierr_is_set(&r->err))
+        apierr_set(&r->err, APIERR_INTERNAL, "Internal error occurred: unknown error");
+    api_respond_status_err(r->http, &r->err);
+}

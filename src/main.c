@@ -1,0 +1,173 @@
+/* image-apiserver: flags and wiring. Serves image.openshift.io/v1 on the embedded store. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "server/http.h"
+#include "storage/storage.h"
+#include "util/util.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: image-apiserver [flags]\n"
+            "\n"
+            "A standalone server for the OpenShift image API (image.openshift.io/v1).\n"
+            "\n"
+            "Flags:\n"
+            "  --listen ADDR:PORT               address to serve on (default 127.0.0.1:8080)\n"
+            "  --data-dir DIR                   embedded store directory (default ./data)\n"
+            "  --registry-hostname HOST[:PORT]  integrated registry name for status.dockerImageRepository\n"
+            "  --public-registry-hostname HOST  external registry name for status.publicDockerImageRepository\n"
+            "  --default-import-mode MODE       Legacy (default) or PreserveOriginal\n"
+            "  --compact-retain N               revisions of history kept by compaction (default 10000)\n"
+            "  --compact-interval SECONDS       automatic compaction period, 0 = off (default 60)\n"
+            "  --max-body BYTES                 request body limit (default 3145728)\n"
+            "  --threads N                      HTTP event-loop threads (default: number of cores)\n"
+            "  --watch-bookmark-interval SECONDS  BOOKMARK period for watches that ask (default 60)\n"
+            "  --log-level LEVEL                debug, info, warn or error (default info)\n"
+            "  --help                           show this help\n"
+            "  --version                        print the version\n");
+}
+
+enum {
+    OPT_LISTEN = 1000, OPT_DATA_DIR, OPT_REGISTRY, OPT_PUBLIC_REGISTRY, OPT_IMPORT_MODE, OPT_COMPACT_RETAIN,
+    OPT_COMPACT_INTERVAL, OPT_MAX_BODY, OPT_THREADS, OPT_BOOKMARK, OPT_LOG_LEVEL, OPT_HELP, OPT_VERSION,
+};
+
+static int parse_int(const char *flag, const char *v, long long min, long long *out)
+{
+    char *end = NULL;
+    long long n = strtoll(v, &end, 10);
+    if (!*v || *end || n < min) {
+        fprintf(stderr, "image-apiserver: invalid value %s for %s (want an integer >= %lld)\n", v, flag, min);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"listen", required_argument, NULL, OPT_LISTEN},
+        {"data-dir", required_argument, NULL, OPT_DATA_DIR},
+        {"registry-hostname", required_argument, NULL, OPT_REGISTRY},
+        {"public-registry-hostname", required_argument, NULL, OPT_PUBLIC_REGISTRY},
+        {"default-import-mode", required_argument, NULL, OPT_IMPORT_MODE},
+        {"compact-retain", required_argument, NULL, OPT_COMPACT_RETAIN},
+        {"compact-interval", required_argument, NULL, OPT_COMPACT_INTERVAL},
+        {"max-body", required_argument, NULL, OPT_MAX_BODY},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"watch-bookmark-interval", required_argument, NULL, OPT_BOOKMARK},
+        {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+        {"help", no_argument, NULL, OPT_HELP},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {NULL, 0, NULL, 0},
+    };
+    http_config_t hcfg = {.listen = "127.0.0.1:8080"};
+    store_options_t sopt = {.data_dir = "./data", .compact_retain = 10000, .compact_interval_s = 60};
+    api_config_t acfg = {.image = {.default_import_mode = "Legacy"}};
+    long long n;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_LISTEN: hcfg.listen = optarg; break;
+        case OPT_DATA_DIR: sopt.data_dir = optarg; break;
+        case OPT_REGISTRY: acfg.image.registry_hostname = optarg; break;
+        case OPT_PUBLIC_REGISTRY: acfg.image.public_registry_hostname = optarg; break;
+        case OPT_IMPORT_MODE:
+            if (strcmp(optarg, "Legacy") && strcmp(optarg, "PreserveOriginal")) {
+                fprintf(stderr, "image-apiserver: --default-import-mode must be Legacy or PreserveOriginal\n");
+                return 2;
+            }
+            acfg.image.default_import_mode = optarg;
+            break;
+        case OPT_COMPACT_RETAIN:
+            if (parse_int("--compact-retain", optarg, 1, &n))
+                return 2;
+            sopt.compact_retain = n;
+            break;
+        case OPT_COMPACT_INTERVAL:
+            if (parse_int("--compact-interval", optarg, 0, &n))
+                return 2;
+            sopt.compact_interval_s = (int)n;
+            break;
+        case OPT_MAX_BODY:
+            if (parse_int("--max-body", optarg, 1024, &n))
+                return 2;
+            hcfg.max_body = (size_t)n;
+            break;
+        case OPT_THREADS:
+            if (parse_int("--threads", optarg, 1, &n))
+                return 2;
+            hcfg.threads = (int)n;
+            break;
+        case OPT_BOOKMARK:
+            if (parse_int("--watch-bookmark-interval", optarg, 1, &n))
+                return 2;
+            acfg.watch_bookmark_interval_s = (int)n;
+            break;
+        case OPT_LOG_LEVEL:
+            if (!strcmp(optarg, "debug")) log_level = LOG_DEBUG;
+            else if (!strcmp(optarg, "info")) log_level = LOG_INFO;
+            else if (!strcmp(optarg, "warn")) log_level = LOG_WARN;
+            else if (!strcmp(optarg, "error")) log_level = LOG_ERROR;
+            else {
+                fprintf(stderr, "image-apiserver: --log-level must be debug, info, warn or error\n");
+                return 2;
+            }
+            break;
+        case OPT_HELP: case 'h': usage(stdout); return 0;
+        case OPT_VERSION: printf("image-apiserver %s (Kubernetes API v1.32, image.openshift.io/v1)\n", IAS_VERSION); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "image-apiserver: unexpected argument %s\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+
+    /* Signals are taken by sigwait below; every thread inherits the mask. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int rc = 1;
+    store_t *store = NULL;
+    api_t *api = NULL;
+    http_server_t *srv = NULL;
+    if (store_open_sqlite(&sopt, &store) != STORE_OK) {
+        log_error("cannot open the embedded store in %s", sopt.data_dir);
+        goto out;
+    }
+    acfg.advertise_address = hcfg.listen;
+    api = api_new(&acfg, store);
+    srv = http_server_new(&hcfg, api_handle, api);
+    if (!srv)
+        goto out;
+    if (api_start(api) != 0) {
+        log_error("cannot load the cache from the store");
+        goto out;
+    }
+    if (http_server_start(srv) != 0)
+        goto out;
+    log_info("image-apiserver %s serving on http://%s (data dir %s)", IAS_VERSION, hcfg.listen, sopt.data_dir);
+    int sig;
+    sigwait(&sigs, &sig);
+    log_info("signal %d: shutting down", sig);
+    rc = 0;
+out:
+    http_server_free(srv);
+    api_free(api);
+    if (store)
+        store_close(store);
+    return rc;
+}
