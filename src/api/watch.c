@@ -196,6 +196,9 @@ void verb_watch(api_req_t *r)
         if (!end || *end || from < 0)
             apierr_set(&r->err, APIERR_BAD_REQUEST, "invalid resource version: %s", r->opt.resource_version);
     }
+    if (!apierr_is_set(&r->err) && from > cache_rev(r->kind->cache))
+        apierr_set(&r->err, APIERR_TIMEOUT, "Too large resource version: %lld, current: %lld", (long long)from,
+                   (long long)cache_rev(r->kind->cache));
     if (!w->ls || !w->fs || apierr_is_set(&r->err)) {
         api_respond_error(r);
         label_selector_free(w->ls);

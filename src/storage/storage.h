@@ -43,7 +43,7 @@ typedef struct store_event {
     store_ev_type_t type;
     int64_t rev;            /* revision of this change */
     const char *key;
-    const char *value;      /* new value (PUT) or NULL (DELETE) */
+    const char *value;      /* new value (PUT, value_len bytes) or NULL (DELETE) */
     size_t value_len;
     int64_t create_rev;     /* of the key's current incarnation */
     const char *prev_value; /* value before this change, NULL on a create */
@@ -125,7 +125,10 @@ cache_obj_t *cache_obj_ref(cache_obj_t *o);
 void cache_obj_unref(cache_obj_t *o);
 
 /* Builds a cache_obj from a stored value at revision mod_rev. Returns NULL if the value
- * cannot be decoded (logged, skipped). Must set key, revs, json; refs is set by the cache. */
+ * cannot be decoded (logged, skipped). Must set key, revs, json; refs is set by the cache.
+ * The object, key and json must be malloc'd (cache_obj_unref frees them with free(), and
+ * extra with extra_free if set). value has len bytes and is not always NUL-terminated.
+ * Runs on the store writer thread (live events) or on the cache_watch caller (replay). */
 typedef cache_obj_t *(*cache_build_fn)(void *ctx, const char *key, const char *value, size_t len,
                                        int64_t create_rev, int64_t mod_rev);
 
@@ -153,7 +156,8 @@ cache_obj_t *cache_get(cache_t *c, const char *key);
 /* Calls fn for each object whose key starts with prefix and is >= from_key (NULL = prefix),
  * in key order, at the cache's current revision (*rev_out), holding a consistent snapshot.
  * fn returns 0 to go on, 1 to stop. The obj pointer is only valid during the callback
- * (take a ref to keep it). Returns the number of objects visited. */
+ * (take a ref to keep it). Returns the number of objects visited. The scan holds the
+ * cache's read lock: fn must not call back into the same cache (cache_get etc.). */
 size_t cache_scan(cache_t *c, const char *prefix, const char *from_key,
                   int (*fn)(void *arg, cache_obj_t *obj), void *arg, int64_t *rev_out);
 size_t cache_count(cache_t *c);
@@ -168,8 +172,10 @@ typedef struct cache_event {
 } cache_event_t;
 
 /* A watcher. deliver() runs on the cache's dispatcher thread, never concurrently for one
- * watcher, events in revision order. It returns 0 to go on, -1 to stop (the watcher is
- * then removed; closed() follows). closed(arg, reason) is called exactly once when the
+ * watcher, events in revision order. It must be cheap (encode and queue): all watchers
+ * share one dispatcher thread. It returns 0 to go on, -1 to stop (the watcher is
+ * then removed; closed(arg, STORE_COMPACTED) follows: "could not keep up", send 410).
+ * closed(arg, reason) is called exactly once when the
  * watcher ends: reason 0 = cancelled by cache_watch_cancel, STORE_COMPACTED = the
  * watcher fell behind / from_rev too old (send 410), STORE_UNAVAILABLE = shutdown. */
 typedef struct cache_watch_ops {
@@ -179,10 +185,12 @@ typedef struct cache_watch_ops {
 
 typedef struct cache_watcher cache_watcher_t;
 
-/* Starts a watch on keys under prefix. from_rev 0: deliver an ADDED event for every current
- * object first (synthetic, rev = that object's mod_rev), then changes. from_rev N: deliver
- * every change with rev > N (from the ring, else replayed from the store); if that history
- * is gone returns NULL with *err = STORE_COMPACTED. */
+/* Starts a watch on keys under prefix (NULL = the cache's prefix). from_rev 0: deliver an
+ * ADDED event for every current object first (synthetic, rev = that object's mod_rev), then
+ * changes. from_rev N: deliver every change with rev > N (from the ring, else replayed from
+ * the store); if that history is gone returns NULL with *err = STORE_COMPACTED; N newer than
+ * the cache: NULL with *err = STORE_FUTURE_REV (wait with cache_wait_rev first if needed).
+ * deliver() may run (and closed() may be called) before cache_watch returns. */
 cache_watcher_t *cache_watch(cache_t *c, const char *prefix, int64_t from_rev,
                              const cache_watch_ops_t *ops, void *arg, int *err);
 /* Stops a watcher (thread-safe, idempotent); closed(arg, 0) is called unless it already was.
@@ -191,7 +199,8 @@ cache_watcher_t *cache_watch(cache_t *c, const char *prefix, int64_t from_rev,
 void cache_watch_cancel(cache_watcher_t *w);
 /* The owner's last call on a watcher handle (exactly once, after or without cancel): the cache
  * frees the watcher once the owner has released it AND closed() has returned. Until release the
- * handle stays valid even after closed(). */
+ * handle stays valid even after closed(). (Releasing a watcher that is still running cancels
+ * it first, so closed(arg, 0) is still called exactly once.) */
 void cache_watch_release(cache_watcher_t *w);
 /* Current revision to report in a BOOKMARK for this cache. */
 int64_t cache_bookmark_rev(cache_t *c);
