@@ -1,0 +1,92 @@
+/* image/ internals shared by the module's files: small jansson helpers, name rules,
+ * the docker metadata codec and tag-history helpers. Not part of the public face. */
+#ifndef IAS_IMAGE_INT_H
+#define IAS_IMAGE_INT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "image/image.h"
+#include "util/apierr.h"
+
+/* ---- media types ---- */
+#define MT_SCHEMA1 "application/vnd.docker.distribution.manifest.v1+json"
+#define MT_SCHEMA1_SIGNED "application/vnd.docker.distribution.manifest.v1+prettyjws"
+#define MT_SCHEMA2 "application/vnd.docker.distribution.manifest.v2+json"
+#define MT_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define MT_OCI "application/vnd.oci.image.manifest.v1+json"
+#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+#define MT_SCHEMA1_LAYER "application/vnd.docker.container.image.rootfs.diff+x-gtar"
+
+#define ANN_LAYERS_ORDER "image.openshift.io/dockerLayersOrder"
+#define ANN_BLOB_STORED "image.openshift.io/manifestBlobStored"
+#define ANN_MANAGED_SIG "image.openshift.io/managed-signature"
+
+/* ---- jansson helpers (image_json.c) ---- */
+const char *ij_str(const json_t *o, const char *key);          /* "" when absent/not a string */
+bool ij_bool(const json_t *o, const char *key);
+json_int_t ij_int(const json_t *o, const char *key);           /* 0 when absent/not an integer */
+json_t *ij_obj(json_t *parent, const char *key);               /* get or create an object member */
+/* Go encoding/json key matching: exact key first, else the last case-insensitive match. */
+json_t *ij_ci_get(const json_t *o, const char *key);
+const char *ij_ci_str(const json_t *o, const char *key);
+/* Canonical time: whole-second RFC 3339 string, or null for absent/zero/unparsable. */
+json_t *ij_time(const json_t *v);
+/* Seconds since the epoch of an RFC 3339 string value; false if absent/unparsable. */
+bool ij_time_secs(const json_t *v, int64_t *out);
+bool ij_nonempty(const json_t *v);                             /* "", 0, false, null, [], {} -> false */
+void ij_set_or_del(json_t *o, const char *key, json_t *v);     /* v stolen; deleted when empty */
+/* Sorts an array of objects by string member `key` (byte order) after dropping earlier
+ * duplicates (last wins). Returns a new array; non-object entries are dropped. */
+json_t *ij_sorted_unique(const json_t *arr, const char *key);
+/* Element of array `arr` whose member `key` equals `val`, or NULL. */
+json_t *ij_find(const json_t *arr, const char *key, const char *val);
+/* Base media type without parameters, lower-case preserved. Caller frees. */
+char *ij_media_base(const char *mt);
+
+/* ---- name rules (image_names.c) ---- */
+/* Path-segment rules (ValidatePathSegmentName); adds Invalid errors on `field`.
+ * Returns the number added. prefix: only the "may not contain" rules. */
+int img_path_segment_errors(const char *name, bool prefix, const char *field, ferrs_t *errs);
+
+/* ---- docker metadata codec (docker_metadata.c) ---- */
+/* Decodes the wire dockerImageMetadata (version "" / "1.0" / "pre012") into the internal
+ * form: an object with the 1.0 keys, DockerConfig filtered, times canonical. */
+json_t *dmeta_decode(const json_t *wire, const char *version);
+/* Encodes the internal form for the wire in the given version. */
+json_t *dmeta_encode(const json_t *internal, const char *version);
+/* Filters a DockerConfig object to the known keys, dropping empty values.
+ * ci: match keys case-insensitively (manifest/config JSON) or exactly (API bodies). */
+json_t *dmeta_config(const json_t *src, bool ci);
+/* Maps an image config / v1Compatibility object (lower-case keys, case-insensitive) onto
+ * internal metadata `m`: Parent, Comment, Created, Container, ContainerConfig,
+ * DockerVersion, Author, Config, Architecture; with_id also sets Id from "id". */
+void dmeta_from_config(json_t *m, const json_t *cfg, bool with_id);
+
+/* ---- manifests (manifest.c) ---- */
+/* sha256 digest "sha256:<hex>" of n bytes into out (72 bytes). */
+void img_sha256_digest(const void *p, size_t n, char out[72]);
+/* Canonical bytes for digest verification of a schema1 signed manifest (JWS payload).
+ * Returns a malloc'd buffer and its length, or NULL when unsigned/malformed. */
+char *img_schema1_payload(const char *raw, size_t len, size_t *outlen);
+/* True if the new manifest `raw` hashes to the image name, per the old media type (§1.6). */
+bool img_manifest_matches(const char *name, const char *old_media_type, const char *raw);
+/* Replaces dockerImageManifests from a manifest list body (§1.4 step 2). */
+void img_fill_manifest_list(json_t *img);
+
+/* ---- image streams (imagestream_*.c) ---- */
+/* Computed status.dockerImageRepository (§3.7); ns "" -> "default" when default_ns. Frees: caller. */
+char *is_internal_repository(const image_ctx_t *ctx, const json_t *obj, bool default_ns);
+char *is_public_repository(const image_ctx_t *ctx, const json_t *obj);
+/* tagRefChanged of §3.4. */
+bool is_tag_ref_changed(const json_t *old_tag, const json_t *new_tag, const char *stream_ns);
+/* Materialisation of spec tags into status (§3.6); adds inner field errors to errs. */
+void is_materialize(const image_ctx_t *ctx, json_t *obj, const json_t *old, ferrs_t *errs);
+/* Status tag `tag` object, or NULL. */
+json_t *is_status_tag(const json_t *obj, const char *tag);
+json_t *is_spec_tag(const json_t *obj, const char *tag);
+const char *is_ns(const json_t *obj);
+const char *is_name(const json_t *obj);
+
+#endif
