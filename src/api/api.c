@@ -155,8 +155,11 @@ static void route_resource(api_t *a, http_req_t *h, const char *rest)
 
     if (req_options_parse(http_query(h), &r->opt, &r->err) != 0)
         goto fail;
-    if (watch_path)
+    if (watch_path) {
         r->opt.watch = true;
+        if (req_options_validate_list(&r->opt, &r->err) != 0)
+            goto fail;
+    }
     r->accept = api_accept_parse(http_header(h, "Accept"));
 
     const char *m = http_method(h);

@@ -1,0 +1,62 @@
+/* list_latency: times N sequential GETs of one path over one keep-alive
+ * connection (a full LIST, or any GET) and reports p50/p99/max and body size.
+ *
+ *   list_latency -u http://127.0.0.1:8080 -P /apis/.../imagestreams [-n 20] [-w warmup] */
+#include "bench_http.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int main(int argc, char **argv)
+{
+    const char *url = NULL, *path = NULL;
+    int n = 20, warm = 2, opt;
+    while ((opt = getopt(argc, argv, "u:P:n:w:h")) != -1) {
+        switch (opt) {
+        case 'u': url = optarg; break;
+        case 'P': path = optarg; break;
+        case 'n': n = atoi(optarg); break;
+        case 'w': warm = atoi(optarg); break;
+        default: goto usage;
+        }
+    }
+    bh_conn_t c = { .fd = -1 };
+    if (!url || !path || n < 1 || warm < 0 || bh_parse_base(url, c.host, sizeof c.host, &c.port) != 0)
+        goto usage;
+    double *lat = calloc((size_t)n, sizeof *lat);
+    if (!lat)
+        return 1;
+    size_t bytes = 0;
+    int rc = 0;
+    for (int i = -warm; i < n; i++) {
+        bh_resp_t r;
+        double t0 = bh_now();
+        if (bh_request(&c, "GET", path, NULL, NULL, 0, &r) != 0) {
+            fprintf(stderr, "list_latency: transport error\n");
+            rc = 1;
+            goto out;
+        }
+        double dt = bh_now() - t0;
+        if (r.status != 200) {
+            fprintf(stderr, "list_latency: status %d: %.200s\n", r.status, r.body);
+            free(r.body);
+            rc = 1;
+            goto out;
+        }
+        bytes = r.len;
+        free(r.body);
+        if (i >= 0)
+            lat[i] = dt;
+    }
+    bh_sort(lat, (size_t)n);
+    printf("list_latency n=%d bytes=%zu p50_ms=%.2f p99_ms=%.2f max_ms=%.2f path=%s\n", n, bytes,
+           bh_pct(lat, (size_t)n, 0.5) * 1e3, bh_pct(lat, (size_t)n, 0.99) * 1e3, lat[n - 1] * 1e3, path);
+out:
+    bh_close(&c);
+    free(lat);
+    return rc;
+usage:
+    fprintf(stderr, "usage: list_latency -u http://127.0.0.1:PORT -P PATH [-n count] [-w warmup]\n");
+    return 2;
+}

@@ -1,0 +1,140 @@
+/* server internals shared by the transport's files. Not a public header.
+ *
+ * Ownership in one paragraph: an http_req_t is created by the loop thread when h2o
+ * hands us a request and holds two references: one for the h2o side (dropped when
+ * h2o clears the request's memory pool) and one for the application side (dropped
+ * when the response has been handed to h2o, or by the stream when it is freed).
+ * Everything that touches h2o objects runs on the owning loop thread; other
+ * threads only post messages to that loop. */
+#ifndef IAS_SERVER_INT_H
+#define IAS_SERVER_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+
+#include <h2o.h>
+
+#include "server/http.h"
+#include "util/util.h"
+
+typedef struct http_loop http_loop_t;
+typedef struct http_pool http_pool_t;
+
+/* A message posted to a loop; embedded in the object it acts on. */
+enum { HTTP_MSG_RESPOND, HTTP_MSG_STREAM_BEGIN, HTTP_MSG_STREAM_WAKE, HTTP_MSG_STOP_ACCEPT, HTTP_MSG_SHUTDOWN };
+typedef struct http_msg {
+    h2o_multithread_message_t super;
+    int type;
+    void *obj;
+} http_msg_t;
+
+/* One accepted connection, tracked so shutdown can close idle keep-alive sockets. */
+typedef struct http_conn {
+    int fd;
+    http_loop_t *loop;
+    struct http_conn *prev, *next;
+} http_conn_t;
+
+struct http_loop {
+    h2o_context_t ctx;               /* first: h2o hands us &ctx back */
+    http_server_t *srv;
+    h2o_evloop_t *evloop;
+    int listen_fd;
+    h2o_socket_t *listener;
+    h2o_accept_ctx_t accept_ctx;
+    h2o_multithread_receiver_t receiver;
+    http_msg_t stop_accept_msg, shutdown_msg;
+    pthread_t thread;
+    bool thread_started;
+    /* loop-thread only */
+    http_conn_t *conns;
+    size_t nconns;
+    struct http_stream *streams;     /* open streams owned by this loop */
+    bool stopping;
+    int64_t stop_deadline_ms;
+    int stop_phase;                  /* 0 running, 1 read side shut, 2 both sides shut */
+    bool exit;
+};
+
+struct http_server {
+    http_config_t cfg;
+    http_handler_fn handler;
+    void *ctx;
+    h2o_globalconf_t config;
+    h2o_hostconf_t *hostconf;
+    char *too_large_json;            /* the 413 Status body */
+    size_t too_large_len;
+    int port;
+    int nloops;
+    http_loop_t *loops;
+    http_pool_t *pool;
+    bool started;
+};
+
+struct http_req {
+    http_loop_t *loop;
+    h2o_req_t *h2o;                  /* NULL once h2o has disposed the request (loop thread) */
+    atomic_int refs;
+    char *method, *path, *query;     /* NUL-terminated copies (one allocation: strs) */
+    char *strs;
+    const char *body;
+    size_t body_len;
+    struct sockaddr_storage peer;
+    socklen_t peerlen;
+    char *remote;                    /* formatted lazily */
+    pthread_mutex_t lock;            /* guards copies and remote */
+    struct http_copy *copies;        /* header values handed out by http_header */
+    bool responded;                  /* a response or stream was started (exactly-once check) */
+    /* response, written by the responding thread before posting msg */
+    http_msg_t msg;
+    int status;
+    http_header_kv_t *hdrs;          /* one allocation holding the array and strings */
+    size_t nhdrs;
+    char *resp_body;
+    size_t resp_len;
+    struct http_stream *stream;
+    h2o_generator_t gen;             /* for plain responses */
+    /* deferred work */
+    void (*defer_fn)(http_req_t *r, void *arg);
+    void *defer_arg;
+    http_req_t *pool_next;
+};
+
+/* ---- http_server.c ---- */
+extern __thread http_loop_t *http_tls_loop;
+void http_loop_post(http_loop_t *loop, http_msg_t *m);
+
+/* ---- http_request.c ---- */
+int http_on_req(h2o_handler_t *self, h2o_req_t *req);
+void http_req_unref(http_req_t *r);
+/* Copies headers into one malloc'ed block; the transport-owned ones are dropped. */
+http_header_kv_t *http_headers_copy(const http_header_kv_t *h, size_t n, size_t *nout);
+/* Adds status, reason and headers to the h2o response (loop thread). */
+void http_res_set_head(http_req_t *r, int status, const http_header_kv_t *h, size_t n);
+void http_req_on_respond_msg(http_req_t *r);
+
+/* ---- http_stream.c ---- */
+void http_stream_on_begin_msg(struct http_stream *st);
+void http_stream_on_wake_msg(struct http_stream *st);
+/* Ends every open stream of the loop (shutdown; loop thread). */
+void http_stream_end_all(http_loop_t *loop);
+/* The h2o request under the stream is gone (pool dispose; loop thread). */
+void http_stream_req_gone(struct http_stream *st);
+
+/* ---- http_pool.c ---- */
+http_pool_t *http_pool_new(int nthreads);
+void http_pool_push(http_pool_t *p, http_req_t *r);
+/* Runs what is queued, then joins the threads and frees the pool. */
+void http_pool_free(http_pool_t *p);
+
+/* ---- http_h2o_tls.c ---- */
+/* Frees h2o's per-thread recycled memory; call last on a thread that ran a loop. */
+void http_h2o_tls_drain(void);
+
+/* ---- http_errors.c ---- */
+/* Registers the filter that turns h2o's own text 413 into a Kubernetes Status. */
+void http_errors_register(http_server_t *s, h2o_pathconf_t *fallback);
+const char *http_reason_phrase(int status);
+
+#endif

@@ -1,0 +1,674 @@
+/* Unit tests for server/: a real server on 127.0.0.1:0 inside the test process,
+ * driven with plain sockets so the bytes on the wire are what we check. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "server/http.h"
+#include "util/util.h"
+
+/* ---- test handler ---- */
+
+static atomic_int closes;          /* on_close calls */
+static atomic_int writer_failed;   /* a stream writer saw -1 */
+static atomic_size_t writer_pending_max;
+static pthread_t writers[16];
+static atomic_int nwriters;
+
+typedef struct stream_job {
+    http_stream_t *st;
+    int mode; /* 0: three events then end; 1: write until -1; 2: write big until -1 */
+    pthread_mutex_t lock; /* like api/watch.c: stream calls and on_close are serialised */
+    bool closed;
+} stream_job_t;
+
+/* Stream calls under the job lock, skipped once on_close has run. */
+static int job_write(stream_job_t *j, const char *p, size_t n)
+{
+    pthread_mutex_lock(&j->lock);
+    int rc = j->closed ? -1 : http_stream_write(j->st, p, n);
+    if (rc == 0 && j->mode != 0) {
+        size_t pend = http_stream_pending(j->st);
+        if (pend > atomic_load(&writer_pending_max))
+            atomic_store(&writer_pending_max, pend);
+    }
+    pthread_mutex_unlock(&j->lock);
+    return rc;
+}
+
+static void job_end(stream_job_t *j)
+{
+    pthread_mutex_lock(&j->lock);
+    if (!j->closed)
+        http_stream_end(j->st);
+    pthread_mutex_unlock(&j->lock);
+}
+
+static void stream_closed(void *arg)
+{
+    stream_job_t *j = arg;
+    atomic_fetch_add(&closes, 1);
+    if (j->mode < 0) { /* no writer thread owns it */
+        pthread_mutex_destroy(&j->lock);
+        free(j);
+        return;
+    }
+    pthread_mutex_lock(&j->lock);
+    j->closed = true;
+    pthread_mutex_unlock(&j->lock);
+}
+
+static void *writer_main(void *arg)
+{
+    stream_job_t *j = arg;
+    if (j->mode == 0) {
+        const char *ev[] = {"{\"type\":\"ADDED\"}\n", "{\"type\":\"MODIFIED\"}\n", "{\"type\":\"DELETED\"}\n"};
+        for (int i = 0; i < 3; i++) {
+            usleep(20000);
+            assert_int_equal(job_write(j, ev[i], strlen(ev[i])), 0);
+        }
+        job_end(j);
+        job_end(j); /* idempotent */
+    } else {
+        char big[16384];
+        memset(big, 'x', sizeof big);
+        size_t n = j->mode == 2 ? sizeof big : 10;
+        for (int i = 0; i < 100000; i++) {
+            if (job_write(j, big, n) != 0) {
+                atomic_store(&writer_failed, 1);
+                break;
+            }
+            if (j->mode == 1)
+                usleep(10000);
+        }
+        job_end(j);
+    }
+    for (;;) { /* the job is ours to free once on_close has run */
+        pthread_mutex_lock(&j->lock);
+        bool done = j->closed;
+        pthread_mutex_unlock(&j->lock);
+        if (done)
+            break;
+        usleep(1000);
+    }
+    pthread_mutex_destroy(&j->lock);
+    free(j);
+    return NULL;
+}
+
+static void start_stream(http_req_t *r, int mode)
+{
+    stream_job_t *j = calloc(1, sizeof *j);
+    j->mode = mode;
+    pthread_mutex_init(&j->lock, NULL);
+    http_header_kv_t h[] = {{"Content-Type", "application/json"}, {"Cache-Control", "no-cache"}};
+    j->st = http_stream_begin(r, 200, h, 2, stream_closed, j);
+    assert_non_null(j->st);
+    if (mode < 0) { /* left open: the server ends it at shutdown */
+        return;
+    }
+    int i = atomic_fetch_add(&nwriters, 1);
+    assert_true(i < 16);
+    assert_int_equal(pthread_create(&writers[i], NULL, writer_main, j), 0);
+}
+
+static void deferred(http_req_t *r, void *arg)
+{
+    usleep(20000); /* blocking work is fine here */
+    http_header_kv_t h[] = {{"Content-Type", "text/plain"}};
+    http_respond(r, 201, h, 1, (const char *)arg, strlen(arg));
+}
+
+static void handler(http_req_t *r, void *ctx)
+{
+    const char *path = http_path(r);
+    if (strcmp(path, "/echo") == 0) {
+        size_t len;
+        const char *body = http_body(r, &len);
+        const char *ct = http_header(r, "content-type");
+        http_header_kv_t h[] = {{"Content-Type", "application/octet-stream"},
+                                {"X-Req-Type", ct ? ct : "none"},
+                                {"Content-Length", "999"} /* ignored: the transport sets it */};
+        http_respond(r, 200, h, 3, body, len);
+    } else if (strcmp(path, "/info") == 0) {
+        const char *x = http_header(r, "X-TEST");
+        char *body = xasprintf("%s|%s|%s|%s|%s", http_method(r), http_path(r), http_query(r), x ? x : "(null)",
+                               http_remote_addr(r));
+        http_header_kv_t h[] = {{"Content-Type", "text/plain"}, {"X-Custom", "yes"}};
+        http_respond_owned(r, 200, h, 2, body, strlen(body));
+    } else if (strcmp(path, "/defer") == 0) {
+        http_defer(r, deferred, "from the pool");
+    } else if (strcmp(path, "/stream") == 0) {
+        start_stream(r, 0);
+    } else if (strcmp(path, "/stream-forever") == 0) {
+        start_stream(r, 1);
+    } else if (strcmp(path, "/stream-big") == 0) {
+        start_stream(r, 2);
+    } else if (strcmp(path, "/stream-open") == 0) {
+        start_stream(r, -1);
+    } else if (strcmp(path, "/nocontent") == 0) {
+        http_respond(r, 204, NULL, 0, NULL, 0);
+    } else {
+        http_respond(r, 404, NULL, 0, "not found", 9);
+    }
+}
+
+static void join_writers(void)
+{
+    int n = atomic_exchange(&nwriters, 0);
+    for (int i = 0; i < n; i++)
+        pthread_join(writers[i], NULL);
+}
+
+/* ---- client ---- */
+
+typedef struct conn {
+    int fd;
+    char buf[1 << 16];
+    size_t len;
+} conn_t;
+
+typedef struct resp {
+    int status;
+    char head[8192];
+    buf_t body;
+    int nchunks;
+    size_t chunk_sizes[64];
+    bool chunked, closed;
+} resp_t;
+
+static conn_t *conn_open(int port)
+{
+    conn_t *c = calloc(1, sizeof *c);
+    c->fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    assert_int_equal(connect(c->fd, (struct sockaddr *)&a, sizeof a), 0);
+    struct timeval tv = {.tv_sec = 10};
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return c;
+}
+
+static void conn_close(conn_t *c)
+{
+    close(c->fd);
+    free(c);
+}
+
+static void conn_send(conn_t *c, const char *s, size_t n)
+{
+    while (n) {
+        ssize_t w = send(c->fd, s, n, MSG_NOSIGNAL);
+        assert_true(w > 0);
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+static void conn_sends(conn_t *c, const char *s) { conn_send(c, s, strlen(s)); }
+
+/* Ensures at least n buffered bytes; false at EOF. */
+static bool conn_fill(conn_t *c, size_t n)
+{
+    while (c->len < n) {
+        assert_true(c->len < sizeof c->buf);
+        ssize_t r = recv(c->fd, c->buf + c->len, sizeof c->buf - c->len, 0);
+        if (r <= 0)
+            return false;
+        c->len += (size_t)r;
+    }
+    return true;
+}
+
+static void conn_consume(conn_t *c, size_t n)
+{
+    memmove(c->buf, c->buf + n, c->len - n);
+    c->len -= n;
+}
+
+/* Returns the offset just past the next CRLF (reading more as needed), or 0 at EOF. */
+static size_t conn_line(conn_t *c)
+{
+    for (;;) {
+        char *p = memmem(c->buf, c->len, "\r\n", 2);
+        if (p)
+            return (size_t)(p - c->buf) + 2;
+        if (!conn_fill(c, c->len + 1))
+            return 0;
+    }
+}
+
+static const char *resp_header(resp_t *r, const char *name, char *out, size_t outlen)
+{
+    size_t nl = strlen(name);
+    for (char *l = strstr(r->head, "\r\n"); l && l[2]; l = strstr(l + 2, "\r\n")) {
+        char *h = l + 2;
+        if (strncasecmp(h, name, nl) == 0 && h[nl] == ':') {
+            char *v = h + nl + 1;
+            while (*v == ' ')
+                v++;
+            char *e = strstr(v, "\r\n");
+            size_t vl = e ? (size_t)(e - v) : strlen(v);
+            if (vl >= outlen)
+                vl = outlen - 1;
+            memcpy(out, v, vl);
+            out[vl] = '\0';
+            return out;
+        }
+    }
+    return NULL;
+}
+
+static int read_response(conn_t *c, resp_t *r)
+{
+    memset(r, 0, sizeof *r);
+    buf_init(&r->body);
+    char *end;
+    for (;;) {
+        end = memmem(c->buf, c->len, "\r\n\r\n", 4);
+        if (end)
+            break;
+        if (!conn_fill(c, c->len + 1))
+            return -1;
+    }
+    size_t hl = (size_t)(end - c->buf) + 4;
+    assert_true(hl < sizeof r->head);
+    memcpy(r->head, c->buf, hl);
+    r->head[hl] = '\0';
+    conn_consume(c, hl);
+    assert_int_equal(sscanf(r->head, "HTTP/1.1 %d", &r->status), 1);
+    char v[128];
+    if (resp_header(r, "Transfer-Encoding", v, sizeof v)) {
+        r->chunked = true;
+        for (;;) {
+            size_t ll = conn_line(c);
+            assert_true(ll > 0);
+            size_t n = strtoul(c->buf, NULL, 16);
+            conn_consume(c, ll);
+            assert_true(conn_fill(c, n + 2));
+            assert_memory_equal(c->buf + n, "\r\n", 2);
+            if (n == 0) {
+                conn_consume(c, 2);
+                break;
+            }
+            if (r->nchunks < 64)
+                r->chunk_sizes[r->nchunks++] = n;
+            buf_append(&r->body, c->buf, n);
+            conn_consume(c, n + 2);
+        }
+    } else if (resp_header(r, "Content-Length", v, sizeof v)) {
+        size_t n = strtoul(v, NULL, 10);
+        assert_true(conn_fill(c, n));
+        buf_append(&r->body, c->buf, n);
+        conn_consume(c, n);
+    } else if (r->status != 204 && r->status != 304) {
+        while (conn_fill(c, c->len + 1))
+            ;
+        buf_append(&r->body, c->buf, c->len);
+        conn_consume(c, c->len);
+        r->closed = true;
+    }
+    if (!r->body.data)
+        buf_append(&r->body, "", 0);
+    return 0;
+}
+
+static bool conn_eof(conn_t *c)
+{
+    return !conn_fill(c, c->len + 1);
+}
+
+static bool wait_for(atomic_int *v, int want, int ms)
+{
+    for (int i = 0; i < ms; i++) {
+        if (atomic_load(v) >= want)
+            return true;
+        usleep(1000);
+    }
+    return atomic_load(v) >= want;
+}
+
+/* ---- fixtures ---- */
+
+typedef struct fixture {
+    http_server_t *srv;
+    int port;
+} fixture_t;
+
+static http_server_t *start_server(http_config_t *cfg)
+{
+    http_server_t *s = http_server_new(cfg, handler, NULL);
+    assert_non_null(s);
+    assert_true(http_server_port(s) > 0);
+    assert_int_equal(http_server_start(s), 0);
+    return s;
+}
+
+static int setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof *f);
+    http_config_t cfg = {.listen = "127.0.0.1:0", .threads = 2, .pool_threads = 4};
+    f->srv = start_server(&cfg);
+    f->port = http_server_port(f->srv);
+    atomic_store(&closes, 0);
+    atomic_store(&writer_failed, 0);
+    atomic_store(&writer_pending_max, 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    http_server_free(f->srv);
+    join_writers();
+    free(f);
+    return 0;
+}
+
+/* ---- tests ---- */
+
+static void test_keepalive(void **state)
+{
+    fixture_t *f = *state;
+    conn_t *c = conn_open(f->port);
+    resp_t r;
+    char v[128];
+    conn_sends(c, "GET /info?a=1&b=%2F HTTP/1.1\r\nHost: x\r\nX-Test: hello\r\n\r\n");
+    assert_int_equal(read_response(c, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_true(str_has_prefix(r.body.data, "GET|/info|a=1&b=%2F|hello|127.0.0.1:"));
+    assert_non_null(resp_header(&r, "Date", v, sizeof v));
+    assert_non_null(resp_header(&r, "Content-Length", v, sizeof v));
+    assert_int_equal(strtoul(v, NULL, 10), r.body.len);
+    assert_string_equal(resp_header(&r, "X-Custom", v, sizeof v), "yes");
+    assert_string_equal(resp_header(&r, "Content-Type", v, sizeof v), "text/plain");
+    assert_null(resp_header(&r, "Server", v, sizeof v));
+    buf_free(&r.body);
+    /* same connection, second request */
+    conn_sends(c, "GET /info HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_int_equal(read_response(c, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_true(str_has_prefix(r.body.data, "GET|/info||(null)|127.0.0.1:"));
+    buf_free(&r.body);
+    conn_sends(c, "GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_int_equal(read_response(c, &r), 0);
+    assert_int_equal(r.status, 404);
+    assert_string_equal(r.body.data, "not found");
+    buf_free(&r.body);
+    conn_sends(c, "DELETE /nocontent HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_int_equal(read_response(c, &r), 0);
+    assert_int_equal(r.status, 204);
+    assert_null(resp_header(&r, "Content-Length", v, sizeof v));
+    buf_free(&r.body);
+    conn_close(c);
+}
+
+static void test_post_chunked(void **state)
+{
+    fixture_t *f = *state;
+    conn_t *c = conn_open(f->port);
+    resp_t r;
+    char v[128];
+    conn_sends(c, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  "Transfer-Encoding: chunked\r\n\r\n6\r\n{\"a\":1\r\n");
+    usleep(20000);
+    conn_sends(c, "1\r\n}\r\n0\r\n\r\n");
+    assert_int_equal(read_response(c, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body.data, "{\"a\":1}");
+    assert_string_equal(resp_header(&r, "X-Req-Type", v, sizeof v), "application/json");
+    assert_string_equal(resp_header(&r, "Content-Length", v, sizeof v), "7");
+    buf_free(&r.body);
+    conn_close(c);
+}
+
+static void test_post_no_content_type(void **state)
+{
+    fixture_t *f = *state;
+    conn_t *c = conn_open(f->port);
+    resp_t r;
+    char v[128];
+    conn_sends(c, "PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+    assert_int_equal(read_response(c, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body.data, "hello");
+    assert_string_equal(resp_header(&r, "X-Req-Type", v, sizeof v), "none");
+    buf_free(&r.body);
+    /* neither Content-Length nor Transfer-Encoding: an empty body, at once */
+    conn_sends(c, "POST /echo HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_int_equal(read_response(c, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.body.len, 0);
+    buf_free(&r.body);
+    conn_close(c);
+}
+
+static const char *status_413 =
+    "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+    "\"message\":\"the request body is too large (limit %d bytes)\",\"reason\":\"RequestEntityTooLarge\",\"code\":413}";
+
+static void test_body_too_large(void **state)
+{
+    fixture_t *f = *state;
+    conn_t *c = conn_open(f->port);
+    resp_t r;
+    char v[128], want[512];
+    conn_sends(c, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 3145729\r\n\r\n");
+    assert_int_equal(read_response(c, &r), 0);
+    assert_int_equal(r.status, 413);
+    snprintf(want, sizeof want, status_413, 3145728);
+    assert_string_equal(r.body.data, want);
+    assert_string_equal(resp_header(&r, "Content-Type", v, sizeof v), "application/json");
+    buf_free(&r.body);
+    conn_close(c);
+
+    /* exactly at the limit is fine */
+    c = conn_open(f->port);
+    size_t n = 3145728;
+    char *big = malloc(n);
+    memset(big, 'b', n);
+    conn_sends(c, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3145728\r\n\r\n");
+    conn_send(c, big, n);
+    free(big);
+    memset(&r, 0, sizeof r);
+    /* the response is larger than the client buffer: read the head, then drain */
+    char *end;
+    while (!(end = memmem(c->buf, c->len, "\r\n\r\n", 4)))
+        assert_true(conn_fill(c, c->len + 1));
+    assert_true(str_has_prefix(c->buf, "HTTP/1.1 200"));
+    conn_close(c);
+
+    /* a chunked body over a small limit */
+    http_config_t cfg = {.listen = "127.0.0.1:0", .threads = 1, .pool_threads = 1, .max_body = 1024};
+    http_server_t *s = start_server(&cfg);
+    c = conn_open(http_server_port(s));
+    buf_t b;
+    buf_init(&b);
+    buf_puts(&b, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n");
+    for (int i = 0; i < 0x800; i++)
+        buf_putc(&b, 'c');
+    buf_puts(&b, "\r\n0\r\n\r\n");
+    conn_send(c, b.data, b.len);
+    buf_free(&b);
+    assert_int_equal(read_response(c, &r), 0);
+    assert_int_equal(r.status, 413);
+    snprintf(want, sizeof want, status_413, 1024);
+    assert_string_equal(r.body.data, want);
+    buf_free(&r.body);
+    assert_true(conn_eof(c)); /* h2o closes after a 413 */
+    conn_close(c);
+    http_server_free(s);
+}
+
+static void test_defer(void **state)
+{
+    fixture_t *f = *state;
+    conn_t *c = conn_open(f->port);
+    resp_t r;
+    for (int i = 0; i < 3; i++) {
+        conn_sends(c, "GET /defer HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_int_equal(read_response(c, &r), 0);
+        assert_int_equal(r.status, 201);
+        assert_string_equal(r.body.data, "from the pool");
+        buf_free(&r.body);
+    }
+    conn_close(c);
+}
+
+static void test_stream(void **state)
+{
+    fixture_t *f = *state;
+    conn_t *c = conn_open(f->port);
+    resp_t r;
+    char v[128];
+    conn_sends(c, "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_int_equal(read_response(c, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_true(r.chunked);
+    assert_string_equal(resp_header(&r, "Content-Type", v, sizeof v), "application/json");
+    assert_string_equal(r.body.data, "{\"type\":\"ADDED\"}\n{\"type\":\"MODIFIED\"}\n{\"type\":\"DELETED\"}\n");
+    /* writes 20 ms apart arrive as separate chunks */
+    assert_true(r.nchunks >= 2);
+    assert_int_equal(r.chunk_sizes[0], strlen("{\"type\":\"ADDED\"}\n"));
+    buf_free(&r.body);
+    assert_true(wait_for(&closes, 1, 2000));
+    /* the connection is still usable after the stream */
+    conn_sends(c, "GET /info HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_int_equal(read_response(c, &r), 0);
+    assert_int_equal(r.status, 200);
+    buf_free(&r.body);
+    conn_close(c);
+    join_writers();
+    assert_int_equal(atomic_load(&closes), 1);
+}
+
+static void test_stream_client_gone(void **state)
+{
+    fixture_t *f = *state;
+    conn_t *c = conn_open(f->port);
+    conn_sends(c, "GET /stream-forever HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_true(conn_fill(c, 10));
+    assert_true(str_has_prefix(c->buf, "HTTP/1.1 200"));
+    conn_close(c);
+    /* the next write fails and the stream closes */
+    assert_true(wait_for(&closes, 1, 5000));
+    join_writers();
+    assert_int_equal(atomic_load(&writer_failed), 1);
+    assert_int_equal(atomic_load(&closes), 1);
+}
+
+static void test_stream_slow_client(void **state)
+{
+    http_config_t cfg = {.listen = "127.0.0.1:0", .threads = 1, .pool_threads = 1,
+                         .stream_max_pending = 256 * 1024};
+    http_server_t *s = start_server(&cfg);
+    conn_t *c = conn_open(http_server_port(s));
+    int small = 4096;
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    conn_sends(c, "GET /stream-big HTTP/1.1\r\nHost: x\r\n\r\n");
+    /* never read: the writer must hit the cap and get -1 */
+    for (int i = 0; i < 5000 && !atomic_load(&writer_failed); i++)
+        usleep(1000);
+    assert_int_equal(atomic_load(&writer_failed), 1);
+    assert_true(atomic_load(&writer_pending_max) > 0);
+    assert_true(atomic_load(&writer_pending_max) <= 256 * 1024);
+    conn_close(c);
+    assert_true(wait_for(&closes, 1, 5000));
+    http_server_free(s);
+    join_writers();
+}
+
+static void test_free_with_open_stream(void **state)
+{
+    http_config_t cfg = {.listen = "127.0.0.1:0", .threads = 2, .pool_threads = 2};
+    http_server_t *s = start_server(&cfg);
+    int port = http_server_port(s);
+    conn_t *c = conn_open(port), *idle = conn_open(port);
+    resp_t r;
+    conn_sends(idle, "GET /info HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_int_equal(read_response(idle, &r), 0);
+    buf_free(&r.body);
+    conn_sends(c, "GET /stream-open HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_true(conn_fill(c, 10));
+    int64_t t0 = time_mono_ms();
+    http_server_free(s);
+    int64_t took = time_mono_ms() - t0;
+    assert_int_equal(atomic_load(&closes), 1);
+    assert_true(took < 1500); /* the idle keep-alive connection did not hold shutdown up */
+    /* the stream was ended properly: terminating chunk, then EOF */
+    while (!memmem(c->buf, c->len, "0\r\n\r\n", 5))
+        assert_true(conn_fill(c, c->len + 1));
+    assert_true(conn_eof(c));
+    assert_true(conn_eof(idle));
+    conn_close(c);
+    conn_close(idle);
+}
+
+static void test_garbage_and_timeout(void **state)
+{
+    http_config_t cfg = {.listen = "127.0.0.1:0", .threads = 1, .pool_threads = 1, .header_timeout_ms = 300};
+    http_server_t *s = start_server(&cfg);
+    conn_t *c = conn_open(http_server_port(s));
+    resp_t r;
+    conn_sends(c, "THIS IS NOT HTTP\0\r\n\r\n");
+    conn_send(c, "\x01\x02\r\n\r\n", 6);
+    assert_int_equal(read_response(c, &r), 0);
+    assert_int_equal(r.status, 400);
+    buf_free(&r.body);
+    conn_close(c);
+    /* a slow request head is cut off by the header timeout */
+    c = conn_open(http_server_port(s));
+    conn_sends(c, "GET /info HTTP/1.1\r\nHost:");
+    int64_t t0 = time_mono_ms();
+    assert_true(conn_eof(c));
+    int64_t took = time_mono_ms() - t0;
+    assert_true(took >= 200 && took < 3000);
+    conn_close(c);
+    http_server_free(s);
+}
+
+static void test_bad_listen(void **state)
+{
+    http_config_t cfg = {.listen = "nonsense"};
+    assert_null(http_server_new(&cfg, handler, NULL));
+    http_config_t cfg6 = {.listen = "[::1]:0", .threads = 1, .pool_threads = 1};
+    http_server_t *s = http_server_new(&cfg6, handler, NULL); /* IPv6 may be absent in a sandbox */
+    if (s) {
+        assert_true(http_server_port(s) > 0);
+        http_server_free(s); /* never started */
+    }
+}
+
+int main(void)
+{
+    log_level = LOG_WARN;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_keepalive, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_post_chunked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_post_no_content_type, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_body_too_large, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_defer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stream, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stream_client_gone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stream_slow_client, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_free_with_open_stream, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_garbage_and_timeout, setup, teardown),
+        cmocka_unit_test(test_bad_listen),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
