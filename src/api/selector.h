@@ -9,9 +9,11 @@
 
 typedef struct label_selector label_selector_t;
 
-/* Grammar: k=v, k==v, k!=v, k in (a,b), k notin (a,b), k, !k; comma = AND.
- * Empty/NULL string = match everything. Bad syntax or invalid key/value -> NULL with
- * err 400 BadRequest "unable to parse requirement: ...". */
+/* Grammar: k=v, k==v, k!=v, k in (a,b), k notin (a,b), k, !k, k>n, k<n; comma = AND;
+ * whitespace tolerant. Empty/NULL string = match everything (a non-NULL empty selector).
+ * Bad syntax or invalid key/value -> NULL with err 400 BadRequest carrying labels.Parse's
+ * message ("unable to parse requirement: values[0][app]: Invalid value: ...",
+ * "found 'y', expected: ',' or 'end of string'"). */
 label_selector_t *label_selector_parse(const char *s, apierr_t *err);
 void label_selector_free(label_selector_t *sel);
 bool label_selector_empty(const label_selector_t *sel);
@@ -20,9 +22,10 @@ bool label_selector_match(const label_selector_t *sel, const json_t *labels);
 
 typedef struct field_selector field_selector_t;
 
-/* Grammar: f=v, f==v, f!=v, comma = AND; backslash escapes. allowed: NULL-terminated list of
- * supported field labels ("metadata.name", ...). Unsupported -> NULL with err 400
- * "field label not supported: <f>". */
+/* Grammar: f=v, f==v, f!=v, comma = AND; backslash escapes (\\ \, \=). allowed: NULL-terminated
+ * list of supported field labels ("metadata.name", ...); NULL = metadata.name and
+ * metadata.namespace. Unsupported -> NULL with err 400 "field label not supported: <f>";
+ * syntax errors -> 400 with fields.ParseSelector's message. Empty/NULL = match everything. */
 field_selector_t *field_selector_parse(const char *s, const char *const *allowed, apierr_t *err);
 void field_selector_free(field_selector_t *sel);
 bool field_selector_empty(const field_selector_t *sel);

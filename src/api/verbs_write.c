@@ -145,8 +145,36 @@ static void set_rv(json_t *obj, int64_t rev)
     json_object_set_new(meta_of(obj), "resourceVersion", json_string(rv));
 }
 
+/* kind, apiVersion, metadata first, as stored objects are served from the cache. */
+static json_t *canonical(json_t *obj)
+{
+    json_t *out = json_object();
+    static const char *const first[] = {"kind", "apiVersion", "metadata"};
+    for (int i = 0; i < 3; i++) {
+        json_t *v = json_object_get(obj, first[i]);
+        if (v)
+            json_object_set(out, first[i], v);
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v) {
+        if (!json_object_get(out, key))
+            json_object_set(out, key, v);
+    }
+    json_t *meta = json_object_get(out, "metadata");
+    json_t *rv = json_incref(json_object_get(meta, "resourceVersion"));
+    if (rv) {
+        /* resourceVersion where the cache puts it: after the other metadata */
+        json_object_del(meta, "resourceVersion");
+        json_object_set_new(meta, "resourceVersion", rv);
+    }
+    json_decref(obj);
+    return out;
+}
+
 static void respond_obj(api_req_t *r, int code, json_t *obj)
 {
+    obj = canonical(obj);
     if (!r->subresource && r->kind->decorate)
         r->kind->decorate(&r->ictx, obj);
     if (r->accept == ACCEPT_TABLE) {
@@ -205,15 +233,24 @@ static void create_obj(api_req_t *r, json_t *obj, bool managed)
     if (!managed)
         managed_fields_update(obj, NULL, api_field_manager(r, "unknown"), API_GV, NULL, r->kind->schema->root, r->now);
     name = meta_str(obj, "name");
+    char *key = kind_key(r->kind, r->ns, name);
+    int64_t rev = 0;
+    int rc;
     if (r->opt.dry_run) {
+        /* Everything but the write: an existing name still conflicts. */
+        cache_obj_t *existing = cache_get(r->kind->cache, key);
+        free(key);
+        if (existing) {
+            cache_obj_unref(existing);
+            apierr_already_exists(&r->err, r->kind->resource, API_GROUP, name);
+            goto fail;
+        }
         respond_obj(r, 201, json_incref(obj));
         goto out;
     }
     size_t len;
     char *bytes = stored_bytes(obj, &len);
-    char *key = kind_key(r->kind, r->ns, name);
-    int64_t rev = 0;
-    int rc = store_create(r->api->store, key, bytes, len, &rev);
+    rc = store_create(r->api->store, key, bytes, len, &rev);
     free(bytes);
     free(key);
     if (rc != STORE_OK) {

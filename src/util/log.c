@@ -9,6 +9,8 @@ static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 void log_msg(int level, const char *fmt, ...)
 {
     static const char *names[] = {"debug", "info", "warn", "error"};
+    if (level < log_level)
+        return;
     char ts[21];
     time_rfc3339(time(NULL), ts);
     va_list ap;
