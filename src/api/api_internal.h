@@ -160,6 +160,11 @@ json_t *partial_object(const obj_extra_t *x);
 /* verbs_read.c */
 void verb_get(api_req_t *r);
 void verb_list(http_req_t *h, void *arg);
+/* Key prefix of the request's collection: the kind's, or the namespace's within it. */
+char *collection_prefix(const api_req_t *r);
+/* Parses labelSelector and fieldSelector (field_sel, if not NULL, is used instead of the
+ * query's fieldSelector). 0, or -1 with r->err set and both outputs NULL. */
+int selectors_parse(api_req_t *r, const char *field_sel, label_selector_t **ls, field_selector_t **fs);
 bool obj_matches(api_req_t *r, label_selector_t *ls, field_selector_t *fs, cache_obj_t *o);
 
 /* verbs_write.c */

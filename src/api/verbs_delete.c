@@ -167,14 +167,10 @@ void verb_deletecollection(http_req_t *h, void *arg)
     char *puid = NULL, *prv = NULL;
     dc_acc_t acc = {.r = r};
     json_t *items = json_array();
-    char *prefix = r->ns ? xasprintf("%s%s/", r->kind->prefix, r->ns) : xstrdup(r->kind->prefix);
+    char *prefix = collection_prefix(r);
     if (req_options_delete_body(body, len, &r->opt, &puid, &prv, &r->err) != 0)
         goto fail;
-    acc.ls = label_selector_parse(r->opt.label_selector, &r->err);
-    if (!acc.ls)
-        goto fail;
-    acc.fs = field_selector_parse(r->opt.field_selector, r->kind->field_labels, &r->err);
-    if (!acc.fs)
+    if (selectors_parse(r, NULL, &acc.ls, &acc.fs) != 0)
         goto fail;
     int64_t rev = 0;
     cache_scan(r->kind->cache, prefix, NULL, dc_visit, &acc, &rev);

@@ -7,6 +7,24 @@
 
 static const char *field_get(void *arg, const char *label) { return extra_field(arg, label); }
 
+char *collection_prefix(const api_req_t *r)
+{
+    return r->ns ? xasprintf("%s%s/", r->kind->prefix, r->ns) : xstrdup(r->kind->prefix);
+}
+
+int selectors_parse(api_req_t *r, const char *field_sel, label_selector_t **ls, field_selector_t **fs)
+{
+    *fs = NULL;
+    *ls = label_selector_parse(r->opt.label_selector, &r->err);
+    if (*ls)
+        *fs = field_selector_parse(field_sel ? field_sel : r->opt.field_selector, r->kind->field_labels, &r->err);
+    if (*ls && *fs)
+        return 0;
+    label_selector_free(*ls);
+    *ls = NULL;
+    return -1;
+}
+
 bool obj_matches(api_req_t *r, label_selector_t *ls, field_selector_t *fs, cache_obj_t *o)
 {
     obj_extra_t *x = o->extra;
@@ -224,13 +242,9 @@ void verb_list(http_req_t *h, void *arg)
 {
     api_req_t *r = arg;
     list_acc_t acc = {.r = r};
-    char *prefix = r->ns ? xasprintf("%s%s/", r->kind->prefix, r->ns) : xstrdup(r->kind->prefix);
+    char *prefix = collection_prefix(r);
     char *start = NULL, *from_key = NULL, *cont = NULL;
-    acc.ls = label_selector_parse(r->opt.label_selector, &r->err);
-    if (!acc.ls)
-        goto fail;
-    acc.fs = field_selector_parse(r->opt.field_selector, r->kind->field_labels, &r->err);
-    if (!acc.fs)
+    if (selectors_parse(r, NULL, &acc.ls, &acc.fs) != 0)
         goto fail;
     acc.limit = r->opt.limit > 0 ? (size_t)r->opt.limit : 0;
     int64_t rev = 0;

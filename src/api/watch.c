@@ -180,14 +180,12 @@ void verb_watch(api_req_t *r)
     pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
     pthread_mutex_init(&w->lock, &attr);
     pthread_mutexattr_destroy(&attr);
-    w->ls = label_selector_parse(r->opt.label_selector, &r->err);
     char *fsel = NULL;
     if (r->name) /* a watch on an item path watches that one object */
         fsel = r->opt.field_selector && *r->opt.field_selector
                    ? xasprintf("%s,metadata.name=%s", r->opt.field_selector, r->name)
                    : xasprintf("metadata.name=%s", r->name);
-    if (w->ls)
-        w->fs = field_selector_parse(fsel ? fsel : r->opt.field_selector, r->kind->field_labels, &r->err);
+    selectors_parse(r, fsel, &w->ls, &w->fs);
     free(fsel);
     int64_t from = 0;
     if (r->opt.resource_version && *r->opt.resource_version && strcmp(r->opt.resource_version, "0") != 0) {
@@ -224,7 +222,7 @@ void verb_watch(api_req_t *r)
 
     http_header_kv_t hdr[] = {{"Content-Type", "application/json"}, {"Cache-Control", "no-cache, private"}};
     w->stream = http_stream_begin(r->http, 200, hdr, 2, stream_closed, w);
-    char *prefix = r->ns ? xasprintf("%s%s/", r->kind->prefix, r->ns) : xstrdup(r->kind->prefix);
+    char *prefix = collection_prefix(r);
     int err = 0;
     cache_watcher_t *cw = cache_watch(r->kind->cache, prefix, from, &watch_ops, w, &err);
     free(prefix);

@@ -79,6 +79,7 @@ void img_fill_manifest_list(json_t *img);
 /* Computed status.dockerImageRepository (§3.7); ns "" -> "default" when default_ns. Frees: caller. */
 char *is_internal_repository(const image_ctx_t *ctx, const json_t *obj, bool default_ns);
 char *is_public_repository(const image_ctx_t *ctx, const json_t *obj);
+void is_set_status_repos(const image_ctx_t *ctx, json_t *obj, json_t *status, bool default_ns);
 /* tagRefChanged of §3.4. */
 bool is_tag_ref_changed(const json_t *old_tag, const json_t *new_tag, const char *stream_ns);
 /* Materialisation of spec tags into status (§3.6); adds inner field errors to errs. */

@@ -170,12 +170,10 @@ static void strip_tag_id(json_t *o, const char *key)
     }
 }
 
-void imagestream_decorate(const image_ctx_t *ctx, json_t *obj)
+/* status.dockerImageRepository / publicDockerImageRepository as computed (§3.7). */
+void is_set_status_repos(const image_ctx_t *ctx, json_t *obj, json_t *status, bool default_ns)
 {
-    if (!json_is_object(obj))
-        return;
-    json_t *status = ij_obj(obj, "status");
-    char *repo = is_internal_repository(ctx, obj, false), *pub = is_public_repository(ctx, obj);
+    char *repo = is_internal_repository(ctx, obj, default_ns), *pub = is_public_repository(ctx, obj);
     json_object_set_new(status, "dockerImageRepository", json_string(repo));
     if (*pub)
         json_object_set_new(status, "publicDockerImageRepository", json_string(pub));
@@ -183,6 +181,14 @@ void imagestream_decorate(const image_ctx_t *ctx, json_t *obj)
         json_object_del(status, "publicDockerImageRepository");
     free(repo);
     free(pub);
+}
+
+void imagestream_decorate(const image_ctx_t *ctx, json_t *obj)
+{
+    if (!json_is_object(obj))
+        return;
+    json_t *status = ij_obj(obj, "status");
+    is_set_status_repos(ctx, obj, status, false);
     strip_tag_id(ij_obj(obj, "spec"), "dockerImageRepository");
     strip_tag_id(status, "dockerImageRepository");
 }

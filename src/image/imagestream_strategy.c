@@ -5,23 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void set_status_repos(const image_ctx_t *ctx, json_t *obj, json_t *status, bool default_ns)
-{
-    char *repo = is_internal_repository(ctx, obj, default_ns), *pub = is_public_repository(ctx, obj);
-    json_object_set_new(status, "dockerImageRepository", json_string(repo));
-    if (*pub)
-        json_object_set_new(status, "publicDockerImageRepository", json_string(pub));
-    else
-        json_object_del(status, "publicDockerImageRepository");
-    free(repo);
-    free(pub);
-}
-
 void imagestream_prepare_create(const image_ctx_t *ctx, json_t *obj)
 {
     json_t *status = json_object();
     json_object_set_new(obj, "status", status);
-    set_status_repos(ctx, obj, status, false);
+    is_set_status_repos(ctx, obj, status, false);
     json_object_set_new(ij_obj(obj, "metadata"), "generation", json_integer(1));
     size_t i;
     json_t *t;
@@ -75,7 +63,7 @@ void imagestream_prepare_update(const image_ctx_t *ctx, json_t *obj, const json_
         status = json_object();
     }
     json_object_set_new(obj, "status", status);
-    set_status_repos(ctx, obj, status, true);
+    is_set_status_repos(ctx, obj, status, true);
 
     json_t *spec = ij_obj(obj, "spec");
     const json_t *old_spec = json_object_get(old, "spec");
