@@ -127,6 +127,7 @@ const char *extra_field(const obj_extra_t *x, const char *label);
 void api_respond_error(api_req_t *r);
 void api_respond_status_err(http_req_t *h, const apierr_t *err);
 void api_respond_bytes(api_req_t *r, int code, const char *json, size_t len);
+void api_respond_owned(api_req_t *r, int code, char *json, size_t len); /* takes json */
 void api_respond_json(api_req_t *r, int code, json_t *obj); /* steals obj */
 void api_respond_raw(http_req_t *h, int code, const char *ctype, const char *body, size_t len);
 void api_warn(api_req_t *r, const char *msg);

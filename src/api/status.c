@@ -86,7 +86,8 @@ static char *warning_value(const char *msg)
     return buf_steal(&b);
 }
 
-void api_respond_bytes(api_req_t *r, int code, const char *json, size_t len)
+/* Takes ownership of json (malloc'ed, len bytes): no copy on the common path. */
+void api_respond_owned(api_req_t *r, int code, char *json, size_t len)
 {
     char *body = NULL;
     size_t blen = len;
@@ -104,11 +105,10 @@ void api_respond_bytes(api_req_t *r, int code, const char *json, size_t len)
         if (body)
             blen = strlen(body);
     }
-    if (!body) {
-        body = xmalloc(len + 1);
-        memcpy(body, json, len);
-        body[len] = '\0';
-    }
+    if (!body)
+        body = json;
+    else
+        free(json);
     size_t nh = 2 + r->nwarnings;
     http_header_kv_t *hdr = xcalloc(nh, sizeof *hdr);
     char **vals = xcalloc(r->nwarnings + 1, sizeof *vals);
@@ -125,12 +125,19 @@ void api_respond_bytes(api_req_t *r, int code, const char *json, size_t len)
     free(hdr);
 }
 
+void api_respond_bytes(api_req_t *r, int code, const char *json, size_t len)
+{
+    char *copy = xmalloc(len + 1);
+    memcpy(copy, json, len);
+    copy[len] = '\0';
+    api_respond_owned(r, code, copy, len);
+}
+
 void api_respond_json(api_req_t *r, int code, json_t *obj)
 {
     char *s = json_dumps(obj, JSON_COMPACT);
     json_decref(obj);
-    api_respond_bytes(r, code, s, strlen(s));
-    free(s);
+    api_respond_owned(r, code, s, strlen(s));
 }
 
 void api_respond_error(api_req_t *r)

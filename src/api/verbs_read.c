@@ -234,8 +234,8 @@ static void write_list(api_req_t *r, list_acc_t *acc, int64_t rev, const char *c
         buf_append(&b, acc->items[i]->json, acc->items[i]->json_len);
     }
     buf_puts(&b, "]}");
-    api_respond_bytes(r, 200, b.data, b.len);
-    buf_free(&b);
+    size_t n = b.len;
+    api_respond_owned(r, 200, buf_steal(&b), n);
 }
 
 void verb_list(http_req_t *h, void *arg)

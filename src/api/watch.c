@@ -114,6 +114,47 @@ static void encode_event(watcher_t *w, buf_t *b, const char *type, cache_obj_t *
     buf_puts(b, "}\n");
 }
 
+/* The dispatcher calls deliver for every watcher of one event in turn: plain JSON
+ * watchers share one encoded line per (event, type), built once. */
+typedef struct event_line {
+    const cache_obj_t *obj;
+    int64_t rev;
+    const char *type;
+    buf_t line;
+} event_line_t;
+
+static pthread_key_t memo_key;
+static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
+
+static void memo_free(void *p)
+{
+    event_line_t *m = p;
+    buf_free(&m->line);
+    free(m);
+}
+
+static void memo_key_init(void) { pthread_key_create(&memo_key, memo_free); }
+
+static const buf_t *json_event_line(const char *type, const cache_event_t *ev)
+{
+    pthread_once(&memo_once, memo_key_init);
+    event_line_t *m = pthread_getspecific(memo_key);
+    if (!m) {
+        m = xcalloc(1, sizeof *m);
+        pthread_setspecific(memo_key, m);
+    }
+    if (m->obj != ev->obj || m->rev != ev->rev || m->type != type || !m->line.data) {
+        buf_reset(&m->line);
+        buf_printf(&m->line, "{\"type\":\"%s\",\"object\":", type);
+        buf_append(&m->line, ev->obj->json, ev->obj->json_len);
+        buf_puts(&m->line, "}\n");
+        m->obj = ev->obj;
+        m->rev = ev->rev;
+        m->type = type;
+    }
+    return &m->line;
+}
+
 static int deliver(void *arg, const cache_event_t *ev)
 {
     watcher_t *w = arg;
@@ -130,7 +171,10 @@ static int deliver(void *arg, const cache_event_t *ev)
     pthread_mutex_lock(&w->lock);
     if (ev->rev > w->last_rev)
         w->last_rev = ev->rev;
-    if (type) {
+    if (type && r->accept == ACCEPT_JSON) {
+        const buf_t *line = json_event_line(type, ev);
+        rc = write_locked(w, line->data, line->len);
+    } else if (type) {
         buf_t b;
         buf_init(&b);
         encode_event(w, &b, type, ev->obj);
