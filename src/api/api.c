@@ -80,7 +80,8 @@ static bool simple_route(api_t *a, http_req_t *h, const char *path)
     return false;
 }
 
-/* Splits the path after /apis/image.openshift.io/v1/ into decoded segments. */
+/* Splits the path after /apis/image.openshift.io/v1/ into decoded segments. On failure
+ * (-1: empty segment, bad %-escape, too many segments) nothing stays allocated. */
 static int split_segments(const char *rest, char **seg, int max)
 {
     int n = 0;
@@ -89,10 +90,10 @@ static int split_segments(const char *rest, char **seg, int max)
         const char *e = strchr(p, '/');
         size_t len = e ? (size_t)(e - p) : strlen(p);
         if (len == 0)
-            return -1;
+            goto fail;
         seg[n] = url_decode(p, len, false);
         if (!seg[n])
-            return -1;
+            goto fail;
         n++;
         if (!e)
             return n;
@@ -100,7 +101,13 @@ static int split_segments(const char *rest, char **seg, int max)
         if (!*p)
             return n; /* trailing slash */
     }
-    return *p ? -1 : n;
+    if (!*p)
+        return n;
+fail:
+    while (n > 0)
+        free(seg[--n]);
+    seg[0] = NULL;
+    return -1;
 }
 
 static bool verb_allowed(const kind_def_t *k, const char *verb)
