@@ -13,7 +13,7 @@ sanitizer report fails the test (or the session) that owns it."""
 
 import pytest
 
-from e2e_helpers import Server, ServerError, new_ns
+from e2e_helpers import Server, ServerError, new_ns, remove_binary_copy
 
 _session = {"server": None}
 
@@ -94,3 +94,7 @@ def ns():
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: takes more than ~10 s")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    remove_binary_copy()

@@ -327,6 +327,31 @@ class ServerError(Exception):
     pass
 
 
+_binary_copy = {}
+
+
+def server_binary():
+    """A private copy of BINARY, taken once per test session, so a rebuild
+    during the run (make build) cannot break restarts half-way."""
+    if "path" not in _binary_copy:
+        if not os.path.exists(BINARY):
+            raise ServerError(f"server binary {BINARY} not found (set IAS_BINARY)")
+        import shutil
+        import tempfile
+        d = tempfile.mkdtemp(prefix="ias-e2e-bin-")
+        dst = os.path.join(d, "image-apiserver")
+        shutil.copy2(BINARY, dst)
+        _binary_copy["path"] = dst
+    return _binary_copy["path"]
+
+
+def remove_binary_copy():
+    path = _binary_copy.pop("path", None)
+    if path:
+        import shutil
+        shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+
+
 class Server:
     """One image-apiserver on a free port with its own data dir, HOME and
     kubeconfig. start() may be called again after stop()/kill9() (restart on
@@ -348,13 +373,12 @@ class Server:
 
     # -- lifecycle
     def start(self, ready_timeout=30):
-        if not os.path.exists(BINARY):
-            raise ServerError(f"server binary {BINARY} not found (set IAS_BINARY)")
+        binary = server_binary()
         last = ""
         for attempt in range(4):
             port = free_port()
             log = self.dir / f"stderr-{len(self.runs)}.log"
-            args = [BINARY, "--listen", f"127.0.0.1:{port}", "--data-dir", str(self.data_dir),
+            args = [binary, "--listen", f"127.0.0.1:{port}", "--data-dir", str(self.data_dir),
                     "--log-level", LOG_LEVEL, *self.extra_args]
             with open(log, "wb") as f:
                 proc = subprocess.Popen(args, stdout=f, stderr=subprocess.STDOUT,
@@ -498,7 +522,7 @@ class Server:
                                 start_new_session=True)
 
     def help_text(self):
-        r = subprocess.run([BINARY, "--help"], capture_output=True, text=True, timeout=10)
+        r = subprocess.run([server_binary(), "--help"], capture_output=True, text=True, timeout=10)
         return r.stdout + r.stderr
 
 

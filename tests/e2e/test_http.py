@@ -127,6 +127,13 @@ class TestDiscovery:
         assert body["kind"] == "Namespace" and body["metadata"]["name"] == ns
         assert body["status"]["phase"] == "Active"
 
+    def test_core_events_stub(self, http, ns):
+        q = "fieldSelector=involvedObject.name%3Da%2CinvolvedObject.kind%3DImageStream&limit=500"
+        r = http.get(f"/api/v1/namespaces/{ns}/events?{q}",
+                     headers={"Accept": "application/vnd.kubernetes.protobuf,application/json"})
+        body = assert_ok(r, 200)
+        assert body["kind"] == "EventList" and body["items"] == []
+
     def test_openapi_v3(self, http):
         root = assert_ok(http.get("/openapi/v3?timeout=32s"), 200)
         entry = root["paths"]["apis/image.openshift.io/v1"]
@@ -154,6 +161,16 @@ class TestDiscovery:
                 doc["components"]["schemas"].values()]
         assert [{"group": G_NAME, "kind": "ImageStream", "version": "v1"}] in gvks
 
+    def test_openapi_v3_caching_headers(self, http):
+        url = assert_ok(http.get("/openapi/v3"))["paths"]["apis/image.openshift.io/v1"][
+            "serverRelativeURL"]
+        r = http.get(url)
+        assert "immutable" in r.headers.get("Cache-Control", "")
+        r = http.get("/openapi/v3/apis/image.openshift.io/v1?hash=0000")
+        assert r.status_code == 200
+        assert "immutable" not in r.headers.get("Cache-Control", "")
+        assert http.get("/openapi/v3/apis/nothere/v1").status_code == 404
+
     def test_openapi_v2_protobuf(self, http):
         r = http.get("/openapi/v2?timeout=32s", headers={
             "Accept": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"})
@@ -168,6 +185,19 @@ G_NAME = "image.openshift.io"
 # ======================================================================= list options
 
 class TestListOptions:
+    def test_yaml_output(self, http, ns):
+        seed(http, ns, "a")
+        r = http.get(is_path(ns, "a"), headers={"Accept": "application/yaml"})
+        assert r.status_code == 200
+        assert r.headers["Content-Type"].startswith("application/yaml")
+        assert "kind: ImageStream\n" in r.text and "name: a\n" in r.text
+
+    def test_timeout_and_rv_params_accepted(self, http, ns):
+        seed(http, ns, "a")
+        assert names(assert_ok(http.get(is_path(ns) + "?limit=500&timeout=32s"))) == ["a"]
+        assert assert_ok(http.get(is_path(ns, "a") + "?resourceVersion=0&timeout=5s"))[
+            "metadata"]["name"] == "a"
+
     def test_pretty(self, http, ns):
         seed(http, ns, "a")
         plain = http.get(is_path(ns, "a"))
@@ -456,31 +486,42 @@ def _bookmark_flag(server):
     return "--watch-bookmark-interval" in server.help_text()
 
 
-@pytest.mark.slow
-def test_watch_bookmark(server, server_factory, ns):
-    """allowWatchBookmarks → a BOOKMARK with the current RV. Uses a second server
-    with a 1 s bookmark interval when the flag exists; otherwise waits for the
-    periodic bookmark of the default server (about once a minute, up to 75 s)."""
-    fast = _bookmark_flag(server)
-    srv = server_factory("--watch-bookmark-interval", "1") if fast else server
+def _bookmark_check(srv, ns, wait):
     created = srv.http.create_is(ns, "a")
     rv = created["metadata"]["resourceVersion"]
     w = Watch(srv, is_path(ns) + f"?watch=true&allowWatchBookmarks=true&resourceVersion={rv}"
-              "&timeoutSeconds=80", timeout=90)
+              f"&timeoutSeconds={wait + 5}", timeout=wait + 15)
     try:
-        ev = w.until(lambda e: e["type"] == "BOOKMARK", timeout=10 if fast else 75)[-1]
+        ev = w.until(lambda e: e["type"] == "BOOKMARK", timeout=wait)[-1]
         assert ev["object"]["kind"] == "ImageStream"
         assert ev["object"]["apiVersion"] == GV
         assert int(ev["object"]["metadata"]["resourceVersion"]) >= int(rv)
     finally:
         w.close()
-    # without allowWatchBookmarks: no bookmark
-    if fast:
-        w = Watch(srv, is_path(ns) + f"?watch=true&resourceVersion={rv}&timeoutSeconds=3")
-        try:
-            w.quiet(2.5)
-        finally:
-            w.close()
+    return rv
+
+
+def test_watch_bookmark(server, server_factory, ns):
+    """allowWatchBookmarks → a BOOKMARK with the current RV (second server with
+    a 1 s bookmark period); none without allowWatchBookmarks."""
+    if not _bookmark_flag(server):
+        pytest.skip("no --watch-bookmark-interval flag (see test_watch_bookmark_default)")
+    srv = server_factory("--watch-bookmark-interval", "1")
+    rv = _bookmark_check(srv, ns, wait=10)
+    w = Watch(srv, is_path(ns) + f"?watch=true&resourceVersion={rv}&timeoutSeconds=3")
+    try:
+        w.quiet(2.5)
+    finally:
+        w.close()
+
+
+@pytest.mark.slow
+def test_watch_bookmark_default(server, ns):
+    """Only when the period cannot be configured: wait for the default
+    (about once a minute) periodic BOOKMARK, up to 75 s."""
+    if _bookmark_flag(server):
+        pytest.skip("covered quickly by test_watch_bookmark")
+    _bookmark_check(server, ns, wait=75)
 
 
 # ------------------------------------------------------------- compaction (410)
@@ -849,6 +890,52 @@ class TestWriteOptions:
                           contains="metadata.name: Required value: name or generateName is required")
         assert b["details"]["kind"] == "ImageStream"
 
+    def test_type_meta_on_every_single_object_response(self, http, ns):
+        def tm(r, code=200):
+            b = assert_ok(r, code)
+            assert (b["kind"], b["apiVersion"]) == ("ImageStream", GV), b
+            return b
+        body = make_is("tm")
+        body["metadata"]["finalizers"] = ["example.com/x"]
+        cur = tm(http.post(is_path(ns), body), 201)
+        tm(http.get(is_path(ns, "tm")))
+        tm(http.get(is_path(ns, "tm", "status")))
+        cur = tm(http.put(is_path(ns, "tm"), cur))
+        tm(http.patch(is_path(ns, "tm"), {"metadata": {"labels": {"a": "b"}}}))
+        tm(http.patch(is_path(ns, "tm", "status"), {"metadata": {"labels": {"c": "d"}}}))
+        r = http.delete(is_path(ns, "tm"))
+        tm(r, r.status_code if r.status_code in (200, 202) else 202)
+        http.patch(is_path(ns, "tm"), {"metadata": {"finalizers": None}})
+
+    def test_keep_alive_after_chunked_body(self, server, ns):
+        """The server consumes chunked bodies completely: the next request on the
+        same connection is answered correctly."""
+        import http.client as hc
+        conn = hc.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        try:
+            body = json.dumps(make_is("ka1")).encode()
+            conn.request("POST", is_path(ns), body=iter([body[:10], body[10:]]),
+                         headers={"Content-Type": "application/json"}, encode_chunked=True)
+            r = conn.getresponse()
+            assert r.status == 201, r.read()
+            r.read()
+            conn.request("POST", is_path(ns), body=b"{bad json",
+                         headers={"Content-Type": "application/json"})
+            r = conn.getresponse()
+            assert r.status == 400
+            r.read()
+            conn.request("GET", is_path(ns, "ka1"))
+            r = conn.getresponse()
+            assert r.status == 200 and json.loads(r.read())["metadata"]["name"] == "ka1"
+        finally:
+            conn.close()
+
+    def test_delete_collection(self, http, ns):
+        seed(http, ns, ("a", {"app": "x"}), ("b", {"app": "x"}), "c")
+        r = http.delete(is_path(ns) + "?labelSelector=app%3Dx")
+        assert r.status_code == 200, r.text
+        assert names(assert_ok(http.get(is_path(ns)))) == ["c"]
+
     def test_chunked_body_without_content_type(self, http, ns):
         body = json.dumps(make_is("chunky", ns=ns)).encode()
         st, hdrs, data = http.raw("POST", is_path(ns), body,
@@ -945,6 +1032,23 @@ class TestTable:
         seed(http, ns, "a", "b", "c")
         t = assert_ok(http.get(is_path(ns) + "?limit=2", headers={"Accept": TABLE_ACCEPT}))
         assert len(t["rows"]) == 2 and t["metadata"]["continue"]
+
+    def test_cells_tags_and_updated(self, http, ns):
+        http.create_is(ns, "ref", tags=[is_tag("v1", ref="a/b:1", reference=True),
+                                        is_tag("latest", ref="a/b:2", reference=True),
+                                        is_tag("noevent", ref="a/b:3")])
+        t = assert_ok(http.get(is_path(ns, "ref"), headers={"Accept": TABLE_ACCEPT}))
+        name, repo, tags, updated = t["rows"][0]["cells"]
+        assert (name, repo) == ("ref", "")
+        assert tags == "latest,v1"  # same second: by name; tags without events are absent
+        assert updated.endswith(" ago") or updated == "Less than a second ago", updated
+
+    def test_is26_tags_cell_truncated(self, http, ns):
+        tags = [is_tag(f"tag{i:02d}", ref=f"a/b:{i}", reference=True) for i in range(12)]
+        http.create_is(ns, "many", tags=tags)
+        t = assert_ok(http.get(is_path(ns, "many"), headers={"Accept": TABLE_ACCEPT}))
+        assert t["rows"][0]["cells"][2] == \
+            "tag00,tag01,tag02,tag03,tag04,tag05 + 6 more..."
 
     def test_image_table(self, http):
         name = uniq("timg")

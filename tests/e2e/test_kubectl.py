@@ -5,6 +5,7 @@ import json
 import os
 import stat
 import threading
+import time
 
 import pytest
 
@@ -70,6 +71,18 @@ def test_api_resources(kubectl):
     assert by_name["imagestreams"] == ["imagestreams", "is", "image.openshift.io/v1", "true",
                                        "ImageStream"]
     assert by_name["images"] == ["images", "image.openshift.io/v1", "false", "Image"]
+
+
+def test_api_resources_wide(kubectl):
+    _, out, _ = kubectl("api-resources", "-o", "wide", "--api-group=image.openshift.io")
+    line = [x for x in out.splitlines() if x.startswith("imagestreams ")][0].split()
+    assert line[-2] == "create,delete,deletecollection,get,list,patch,update,watch"
+    assert line[-1] == "all"
+
+
+def test_get_all_category(kubectl, seeded):
+    _, out, err = kubectl("get", "all", "-n", seeded)
+    assert "a1" in out and "c1" in out, (out, err)
 
 
 def test_get_table(kubectl, seeded):
@@ -149,6 +162,17 @@ def test_get_sort_by(kubectl, http, ns):
     rc, out, err = kubectl("get", "is", "-n", ns, "--sort-by=.metadata.name", check=False)
     assert rc == 0 and "panic" not in err, err
     assert [line.split()[0] for line in out.splitlines()[1:]] == ["a", "b", "c"]
+
+
+def test_get_wide(kubectl, seeded):
+    _, out, _ = kubectl("get", "is", "-n", seeded, "-o", "wide")
+    assert out.splitlines()[0].split()[:2] == ["NAME", "IMAGE"]
+    assert len(out.splitlines()) == 6
+
+
+def test_describe_all(kubectl, seeded):
+    _, out, _ = kubectl("describe", "is", "-n", seeded)
+    assert out.count("Name:") >= 5
 
 
 def test_get_not_found(kubectl, ns):
@@ -468,6 +492,24 @@ def test_wait_jsonpath(kubectl, http, ns):
     assert out.strip() == f"{KIND}/foo condition met"
 
 
+def test_wait_label_selector(kubectl, http, ns):
+    for n in ("w1", "w2"):
+        http.create_is(ns, n, labels={"app": "w"})
+
+    def flip():
+        for n in ("w1", "w2"):
+            http.patch(is_path(ns, n), {"spec": {"lookupPolicy": {"local": True}}})
+    t = _later(1.0, flip)
+    try:
+        _, out, _ = kubectl("wait", "is", "-l", "app=w", "-n", ns,
+                            "--for=jsonpath={.spec.lookupPolicy.local}=true", "--timeout=20s",
+                            timeout=40)
+    finally:
+        t.join()
+    assert sorted(out.strip().splitlines()) == [f"{KIND}/w1 condition met",
+                                                f"{KIND}/w2 condition met"]
+
+
 def test_wait_delete(kubectl, http, ns):
     http.create_is(ns, "foo")
     t = _later(1.0, lambda: http.delete(is_path(ns, "foo")))
@@ -524,6 +566,35 @@ def test_get_watch(server, http, ns):
                  what="row for a deleted stream")
         assert proc.poll() is None, "kubectl get -w exited early"
         assert sum(1 for line in lines if line.startswith("NAME")) == 1
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except Exception:
+            proc.kill()
+            proc.wait()
+        reader.join(timeout=5)
+
+
+def test_get_single_watch(server, http, ns):
+    """`get is foo -w`: fieldSelector watch from resourceVersion=0; the initial
+    row is printed once, a modification adds a row."""
+    http.create_is(ns, "solo")
+    http.create_is(ns, "other")
+    proc = server.kubectl_bg("get", "is", "solo", "-n", ns, "-w")
+    lines = []
+    reader = threading.Thread(target=_collect, args=(proc, lines), daemon=True)
+    reader.start()
+    try:
+        wait_for(lambda: any(line.split()[:1] == ["solo"] for line in lines), timeout=15,
+                 what="initial row")
+        time.sleep(0.5)
+        assert [line.split()[0] for line in lines] == ["NAME", "solo"]
+        http.patch(is_path(ns, "other"), {"metadata": {"labels": {"x": "y"}}})
+        http.patch(is_path(ns, "solo"), {"metadata": {"labels": {"x": "y"}}})
+        wait_for(lambda: len(lines) >= 3, timeout=10, what="row for the modification")
+        time.sleep(0.3)
+        assert [line.split()[0] for line in lines] == ["NAME", "solo", "solo"]
     finally:
         proc.terminate()
         try:
