@@ -274,8 +274,12 @@ json_t *yaml_to_json(const char *text, size_t len, apierr_t *err)
     yaml_event_t ev;
     bool in_doc = false;
     for (;;) {
-        if (next(&c, &ev) != 0)
+        if (next(&c, &ev) != 0) {
+            /* a syntax error after the root node (e.g. "a b\nc: d") fails the document */
+            json_decref(res);
+            res = NULL;
             goto out;
+        }
         yaml_event_type_t t = ev.type;
         if (t == YAML_STREAM_END_EVENT) {
             yaml_event_delete(&ev);

@@ -46,6 +46,8 @@ void buf_putc(buf_t *b, char c) { buf_append(b, &c, 1); }
 
 void buf_vprintf(buf_t *b, const char *fmt, va_list ap)
 {
+    if (!fmt)
+        return;
     va_list ap2;
     va_copy(ap2, ap);
     int n = vsnprintf(NULL, 0, fmt, ap2);
