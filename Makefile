@@ -6,7 +6,7 @@ LISTEN    ?= 127.0.0.1:8080
 DATA_DIR  ?= ./data
 ARGS      ?=
 
-.PHONY: all build run test bench clean
+.PHONY: all build run test bench fuzz clean
 
 all: build
 
@@ -30,6 +30,10 @@ test:
 
 bench:
 	bench/run-all.sh
+
+# libFuzzer targets (clang); docs/fuzzing.md. `tests/fuzz/run.sh replay` replays the corpora only.
+fuzz:
+	tests/fuzz/run.sh fuzz $${FUZZ_SECONDS:-60}
 
 clean:
 	rm -rf $(BUILD_DIR) build-asan

@@ -224,23 +224,13 @@ static void loop_dispose(http_loop_t *loop)
     loop->evloop = NULL;
 }
 
-static void *loop_main(void *arg)
-{
-    http_loop_t *loop = arg;
-    http_tls_loop = loop;
-    while (!loop->exit) {
-        h2o_evloop_run(loop->evloop, loop->stopping ? 50 : INT32_MAX);
-        if (loop->stopping)
-            shutdown_step(loop);
-    }
-    /* deliver messages posted while we were leaving, and let closed sockets be reaped */
-    h2o_evloop_run(loop->evloop, 0);
-    http_tls_loop = NULL;
-    loop_dispose(loop);
-    http_h2o_tls_drain();
-    return NULL;
-}
-
+/* Everything h2o allocates for a loop must be created ON that loop's thread.
+ * h2o 2.2.5 binds a socket's input buffer to the creating thread's __thread
+ * h2o_socket_buffer_prototype (the buffer keeps that pointer and is recycled
+ * through that thread's free list). h2o_context_init creates the queue's pipe
+ * socket, so a context built on the main thread would make every loop thread
+ * push and pop the main thread's free list without a lock: a buffer handed to
+ * two sockets, use-after-free, lost buffers. */
 static int loop_init(http_server_t *s, http_loop_t *loop)
 {
     loop->evloop = h2o_evloop_create();
@@ -253,6 +243,34 @@ static int loop_init(http_server_t *s, http_loop_t *loop)
     loop->listener->data = loop;
     h2o_socket_read_start(loop->listener, on_accept);
     return 0;
+}
+
+static void loop_set_ready(http_loop_t *loop)
+{
+    http_server_t *s = loop->srv;
+    pthread_mutex_lock(&s->ready_lock);
+    s->nready++;
+    pthread_cond_broadcast(&s->ready_cond);
+    pthread_mutex_unlock(&s->ready_lock);
+}
+
+static void *loop_main(void *arg)
+{
+    http_loop_t *loop = arg;
+    http_tls_loop = loop;
+    loop_init(loop->srv, loop);
+    loop_set_ready(loop); /* messages may be posted from now on */
+    while (!loop->exit) {
+        h2o_evloop_run(loop->evloop, loop->stopping ? 50 : INT32_MAX);
+        if (loop->stopping)
+            shutdown_step(loop);
+    }
+    /* deliver messages posted while we were leaving, and let closed sockets be reaped */
+    h2o_evloop_run(loop->evloop, 0);
+    http_tls_loop = NULL;
+    loop_dispose(loop);
+    http_h2o_tls_drain();
+    return NULL;
 }
 
 /* ---- public ---- */
@@ -288,6 +306,8 @@ http_server_t *http_server_new(const http_config_t *cfg, http_handler_fn handler
         s->cfg.stream_max_pending = 8 * 1024 * 1024;
     s->handler = handler;
     s->ctx = ctx;
+    pthread_mutex_init(&s->ready_lock, NULL);
+    pthread_cond_init(&s->ready_cond, NULL);
 
     h2o_config_init(&s->config);
     s->config.server_name = h2o_iovec_init(H2O_STRLIT("")); /* no Server header */
@@ -344,17 +364,23 @@ int http_server_start(http_server_t *s)
         return -1;
     }
     s->started = true;
-    for (int i = 0; i < s->nloops; i++)
-        loop_init(s, &s->loops[i]);
+    int rc = 0, nstarted = 0;
     for (int i = 0; i < s->nloops; i++) {
         http_loop_t *loop = &s->loops[i];
         if (pthread_create(&loop->thread, NULL, loop_main, loop) != 0) {
             log_error("http: cannot start event loop thread %d", i);
-            return -1;
+            rc = -1;
+            break;
         }
         loop->thread_started = true;
+        nstarted++;
     }
-    return 0;
+    /* each loop builds its h2o objects on its own thread; wait until all can take messages */
+    pthread_mutex_lock(&s->ready_lock);
+    while (s->nready < nstarted)
+        pthread_cond_wait(&s->ready_cond, &s->ready_lock);
+    pthread_mutex_unlock(&s->ready_lock);
+    return rc;
 }
 
 void http_server_free(http_server_t *s)
@@ -388,5 +414,7 @@ void http_server_free(http_server_t *s)
     h2o_config_dispose(&s->config);
     free(s->too_large_json);
     free((char *)s->cfg.listen);
+    pthread_cond_destroy(&s->ready_cond);
+    pthread_mutex_destroy(&s->ready_lock);
     free(s);
 }

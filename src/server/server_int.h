@@ -70,6 +70,9 @@ struct http_server {
     http_loop_t *loops;
     http_pool_t *pool;
     bool started;
+    pthread_mutex_t ready_lock;      /* loops report that their h2o objects exist */
+    pthread_cond_t ready_cond;
+    int nready;
 };
 
 struct http_req {

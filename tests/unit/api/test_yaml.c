@@ -76,6 +76,11 @@ static void test_errors(void **s)
     bad("a: &x 1\nb: *x\n", "error converting YAML to JSON: yaml: line 2: aliases are not supported");
     bad("? [a]\n: 1\n", "error converting YAML to JSON: yaml: line 2: invalid map key: a mapping or sequence");
     bad("{\"a\": 1", "error converting YAML to JSON: yaml: line 1: did not find expected ',' or '}'");
+    /* fuzz finding: a syntax error after a complete root scalar used to return the scalar */
+    apierr_t err = APIERR_INIT;
+    assert_null(y("knul x\neey: y\n", &err));
+    assert_int_equal(err.kind, APIERR_BAD_REQUEST);
+    apierr_clear(&err);
 }
 
 static void round_trip(const char *json)

@@ -1,0 +1,108 @@
+#!/bin/bash
+# Builds the libFuzzer targets with clang (ASan + UBSan + fuzzer) directly from the module
+# sources (no meson involvement: the gcc build is untouched), then
+#   tests/fuzz/run.sh replay            runs every seed corpus once (fast, for CI)
+#   tests/fuzz/run.sh fuzz [SECONDS]    fuzzes each target for SECONDS (default 60)
+#   tests/fuzz/run.sh build             only builds
+# Optional further arguments name the targets to run (default: all), e.g.
+#   tests/fuzz/run.sh fuzz 300 fuzz_yaml fuzz_patch
+# Env: CC (default clang), FUZZ_OUT (default build-fuzz/fuzzers), FUZZ_JOBS (parallel
+# compiles, default nproc). Findings land in $FUZZ_OUT/artifacts/; inputs found while
+# fuzzing go to $FUZZ_OUT/corpus/<target>/ (the checked-in seeds are never modified).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+MODE=${1:-replay}
+shift || true
+SECONDS_PER=60
+if [ "$MODE" = fuzz ] && [ $# -gt 0 ] && [[ $1 =~ ^[0-9]+$ ]]; then
+  SECONDS_PER=$1
+  shift
+fi
+case "$MODE" in replay|fuzz|build) ;; *) echo "usage: $0 replay|fuzz [seconds]|build [target...]" >&2; exit 2 ;; esac
+
+CC=${CC:-clang}
+OUT=${FUZZ_OUT:-build-fuzz/fuzzers}
+JOBS=${FUZZ_JOBS:-$(nproc)}
+ALL_TARGETS=(fuzz_label_selector fuzz_field_selector fuzz_options fuzz_yaml fuzz_schema_decode
+             fuzz_patch fuzz_docker_ref fuzz_image_metadata fuzz_imagestream)
+TARGETS=("$@")
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=("${ALL_TARGETS[@]}")
+
+command -v "$CC" >/dev/null || { echo "run.sh: $CC not found (install clang)" >&2; exit 1; }
+
+# The pure modules the parsers live in (no HTTP, no store).
+SRCS=(src/util/*.c src/schema/*.c src/image/*.c
+      src/api/selector.c src/api/options.c src/api/objectmeta.c
+      src/api/patch_merge.c src/api/patch_json.c src/api/patch_strategic.c
+      src/api/managed_fields.c src/api/fieldset.c src/api/apply.c src/api/yaml.c)
+PKGS="jansson yaml-0.1 openssl uuid"
+SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+CFLAGS="-std=gnu11 -g -O1 $SAN -D_GNU_SOURCE -DH2O_USE_LIBUV=0 -DIAS_VERSION=\"fuzz\" -Isrc -Itests/fuzz \
+  $(pkg-config --cflags $PKGS)"
+LIBS="$(pkg-config --libs $PKGS) -lm -lpthread"
+
+mkdir -p "$OUT/obj" "$OUT/artifacts"
+
+# ---- build: objects (rebuilt when the source or any header is newer), archive, targets
+newest_header=$(find src -name '*.h' -printf '%T@\n' | sort -n | tail -1)
+newest_header=${newest_header%.*}
+stale=()
+for s in "${SRCS[@]}"; do
+  o="$OUT/obj/$(echo "$s" | tr / _).o"
+  if [ ! -f "$o" ] || [ "$s" -nt "$o" ] || [ "$(stat -c %Y "$o")" -lt "$newest_header" ]; then
+    stale+=("$s")
+  fi
+done
+if [ ${#stale[@]} -gt 0 ]; then
+  echo "run.sh: compiling ${#stale[@]} module sources with $CC"
+  printf '%s\n' "${stale[@]}" | xargs -P "$JOBS" -I{} sh -c \
+    'o="$1/obj/$(echo "$2" | tr / _).o"; '"$CC"' -fsanitize=fuzzer-no-link '"$CFLAGS"' -c "$2" -o "$o" || exit 255' \
+    _ "$OUT" {}
+  rm -f "$OUT/libias_fuzz.a"
+fi
+if [ ! -f "$OUT/libias_fuzz.a" ]; then
+  ar rcs "$OUT/libias_fuzz.a" "$OUT"/obj/*.o
+fi
+for t in "${TARGETS[@]}"; do
+  src=tests/fuzz/$t.c
+  [ -f "$src" ] || { echo "run.sh: no such target $t" >&2; exit 2; }
+  if [ ! -x "$OUT/$t" ] || [ "$src" -nt "$OUT/$t" ] || [ "$OUT/libias_fuzz.a" -nt "$OUT/$t" ] || \
+     [ tests/fuzz/fuzz_common.h -nt "$OUT/$t" ]; then
+    echo "run.sh: linking $t"
+    $CC -fsanitize=fuzzer $CFLAGS "$src" "$OUT/libias_fuzz.a" $LIBS -o "$OUT/$t"
+  fi
+done
+[ "$MODE" = build ] && exit 0
+
+# ---- run
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_may_return_null=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+fail=0
+for t in "${TARGETS[@]}"; do
+  seeds=tests/fuzz/corpus/$t
+  mkdir -p "$seeds"
+  common=(-rss_limit_mb=2048 -timeout=10 -artifact_prefix="$OUT/artifacts/$t-")
+  [ -f "tests/fuzz/$t.dict" ] && common+=(-dict="tests/fuzz/$t.dict")
+  if [ "$MODE" = replay ]; then
+    n=$(find "$seeds" -type f | wc -l)
+    printf '== %-22s replay %3d inputs ... ' "$t" "$n"
+    if [ "$n" -eq 0 ] || "$OUT/$t" "${common[@]}" $(find "$seeds" -type f | sort) >"$OUT/$t.log" 2>&1; then
+      echo ok
+    else
+      echo "FAILED (see $OUT/$t.log)"; tail -40 "$OUT/$t.log"; fail=1
+    fi
+  else
+    work=$OUT/corpus/$t
+    mkdir -p "$work"
+    echo "== $t: fuzzing for ${SECONDS_PER}s (log $OUT/$t.log)"
+    if "$OUT/$t" "${common[@]}" -max_total_time="$SECONDS_PER" -print_final_stats=1 \
+         "$work" "$seeds" >"$OUT/$t.log" 2>&1; then
+      grep -E '^stat::(number_of_executed_units|new_units_added)|cov:' "$OUT/$t.log" | tail -3 || true
+    else
+      echo "   FAILED: crash/leak/UB, see $OUT/$t.log and $OUT/artifacts/"; tail -60 "$OUT/$t.log"; fail=1
+    fi
+  fi
+done
+[ $fail -eq 0 ] && echo "run.sh: $MODE ok" || echo "run.sh: $MODE FAILED"
+exit $fail
