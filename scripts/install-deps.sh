@@ -14,7 +14,7 @@ BUILD_PKGS=(gcc make meson ninja-build pkg-config libh2o-evloop-dev libjansson-d
   ca-certificates curl)
 TEST_PKGS=(libcmocka-dev python3 python3-pytest python3-requests python3-kubernetes
   python3-openshift python3-yaml docker-registry skopeo etcd-server etcd-client
-  nginx-light wrk clang procps)
+  nginx-light wrk clang libclang-rt-14-dev procps)
 # Packages whose maintainer scripts may start a system service on a fixed port
 # (nginx :80, registry :5000, etcd :2379); tests run their own instances instead.
 declare -A SERVICE_OF=([nginx-light]=nginx [docker-registry]=docker-registry [etcd-server]=etcd)

@@ -54,6 +54,15 @@ if [ -d tests/e2e ]; then
   pytest_rc_arg=(--pytest-rc "$?")
 fi
 
+fuzz_arg=()
+if command -v clang >/dev/null 2>&1; then
+  echo "== fuzz corpus replay (tests/fuzz/run.sh replay)"
+  tests/fuzz/run.sh replay 2>&1 | tee "$B/fuzz-replay.log"
+  fuzz_arg=(--fuzz-log "$B/fuzz-replay.log")
+else
+  echo "run-tests: clang not found; fuzz corpus replay skipped" >&2
+fi
+
 echo "== summary"
 "$PY" scripts/summarize-tests.py --meson-log "$B/meson-logs/testlog.json" --unit-rc "$unit_rc" \
-  --junit "$junit" "${pytest_rc_arg[@]}" --out "$SUMMARY_FILE"
+  --junit "$junit" "${pytest_rc_arg[@]}" "${fuzz_arg[@]}" --out "$SUMMARY_FILE"

@@ -83,12 +83,29 @@ def count_pytest(junit_path, rc):
     return passed, failed, skipped, notes
 
 
+def count_fuzz(log_path):
+    """Each `== fuzz_x  replay  N inputs ... ok` line is one passing case; any other
+    outcome of a target, or a log without a final `run.sh: replay ok`, fails."""
+    if not log_path:
+        return 0, 0
+    try:
+        text = open(log_path, encoding="utf-8", errors="replace").read()
+    except OSError:
+        return 0, 1
+    ok = len(re.findall(r"^== fuzz_\S+\s+replay .* ok$", text, re.M))
+    bad = len(re.findall(r"^== fuzz_\S+\s+replay .*FAILED", text, re.M))
+    if "run.sh: replay ok" not in text and bad == 0:
+        bad = 1
+    return ok, bad
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--meson-log", required=True)
     ap.add_argument("--unit-rc", type=int, required=True)
     ap.add_argument("--junit", required=True)
     ap.add_argument("--pytest-rc", type=int, default=None, help="omit when e2e did not run")
+    ap.add_argument("--fuzz-log", help="output of tests/fuzz/run.sh replay (one case per target)")
     ap.add_argument("--out", help="also write the closing line to this file")
     a = ap.parse_args()
 
@@ -98,7 +115,10 @@ def main():
         print("note: " + n)
     print(f"unit: {up} passed, {uf} failed, {us} skipped")
     print(f"e2e:  {ep} passed, {ef} failed, {es} skipped")
-    passed, failed = up + ep, uf + ef
+    fp, ff = count_fuzz(a.fuzz_log)
+    if a.fuzz_log:
+        print(f"fuzz corpus replay: {fp} passed, {ff} failed")
+    passed, failed = up + ep + fp, uf + ef + ff
     if passed + failed == 0:
         failed = 1
         print("note: no test ran at all")

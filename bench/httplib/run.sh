@@ -2,7 +2,7 @@
 # HTTP library bake-off on this machine: h2o (evloop) and libmicrohttpd candidates, each a
 # minimal server answering a fixed 2048-byte JSON body, against nginx serving the same bytes.
 # Prints req/s and p99 for wrk -t2 -c64 -d${DUR:-10s}, ${REPS:-3} runs each. Loopback only.
-# Needs: libh2o-evloop-dev libmicrohttpd-dev nginx-light wrk (scripts/install-deps.sh bench).
+# Needs: scripts/install-deps.sh build test, plus libmicrohttpd-dev (only this script uses it).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
