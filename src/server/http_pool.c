@@ -1,7 +1,9 @@
 /* The blocking worker pool behind http_defer: a fixed set of threads taking
  * requests from one FIFO. The job fields live in the request, so queueing
  * allocates nothing. Shutdown drains the queue first: every deferred request
- * still gets its response. */
+ * still gets its response. Once the last thread has left, pushes are refused
+ * (the caller answers 503): a request parsed by a loop during shutdown would
+ * otherwise sit in a queue nobody reads, and its connection would never close. */
 #include <stdlib.h>
 
 #include "server/server_int.h"
@@ -11,6 +13,7 @@ struct http_pool {
     pthread_cond_t cond;
     http_req_t *head, *tail;
     bool stop;
+    int running;                     /* threads that have not yet left pool_main */
     int nthreads;
     pthread_t *threads;
 };
@@ -23,8 +26,10 @@ static void *pool_main(void *arg)
         while (!p->head && !p->stop)
             pthread_cond_wait(&p->cond, &p->lock);
         http_req_t *r = p->head;
-        if (!r)
+        if (!r) {
+            p->running--; /* under the lock that saw the queue empty: no push can slip in */
             break; /* stop requested and nothing left */
+        }
         p->head = r->pool_next;
         if (!p->head)
             p->tail = NULL;
@@ -52,6 +57,9 @@ http_pool_t *http_pool_new(int nthreads)
             break;
         }
         p->nthreads++;
+        pthread_mutex_lock(&p->lock);
+        p->running++;
+        pthread_mutex_unlock(&p->lock);
     }
     if (p->nthreads == 0) {
         http_pool_free(p);
@@ -60,9 +68,13 @@ http_pool_t *http_pool_new(int nthreads)
     return p;
 }
 
-void http_pool_push(http_pool_t *p, http_req_t *r)
+int http_pool_push(http_pool_t *p, http_req_t *r)
 {
     pthread_mutex_lock(&p->lock);
+    if (p->running == 0) {
+        pthread_mutex_unlock(&p->lock);
+        return -1;
+    }
     r->pool_next = NULL;
     if (p->tail)
         p->tail->pool_next = r;
@@ -71,18 +83,30 @@ void http_pool_push(http_pool_t *p, http_req_t *r)
     p->tail = r;
     pthread_cond_signal(&p->cond);
     pthread_mutex_unlock(&p->lock);
+    return 0;
+}
+
+void http_pool_stop(http_pool_t *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->lock);
+    bool joined = p->stop && p->running == 0;
+    p->stop = true;
+    pthread_cond_broadcast(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+    if (joined)
+        return;
+    for (int i = 0; i < p->nthreads; i++)
+        pthread_join(p->threads[i], NULL);
+    p->nthreads = 0;
 }
 
 void http_pool_free(http_pool_t *p)
 {
     if (!p)
         return;
-    pthread_mutex_lock(&p->lock);
-    p->stop = true;
-    pthread_cond_broadcast(&p->cond);
-    pthread_mutex_unlock(&p->lock);
-    for (int i = 0; i < p->nthreads; i++)
-        pthread_join(p->threads[i], NULL);
+    http_pool_stop(p);
     free(p->threads);
     pthread_cond_destroy(&p->cond);
     pthread_mutex_destroy(&p->lock);

@@ -252,5 +252,14 @@ void http_defer(http_req_t *r, void (*fn)(http_req_t *r, void *arg), void *arg)
 {
     r->defer_fn = fn;
     r->defer_arg = arg;
-    http_pool_push(r->loop->srv->pool, r);
+    if (http_pool_push(r->loop->srv->pool, r) == 0)
+        return;
+    /* the pool has shut down: this request arrived during shutdown */
+    static const char body[] = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+                               "\"message\":\"the server is shutting down\",\"reason\":\"ServiceUnavailable\","
+                               "\"code\":503}";
+    http_header_kv_t h[] = {{"Content-Type", "application/json"}, {"Retry-After", "1"}};
+    if (r->h2o && http_tls_loop == r->loop)
+        r->h2o->http1_is_persistent = 0; /* no further requests on this connection */
+    http_respond(r, 503, h, 2, body, sizeof body - 1);
 }

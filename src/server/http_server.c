@@ -395,8 +395,7 @@ void http_server_free(http_server_t *s)
             if (s->loops[i].thread_started)
                 http_loop_post(&s->loops[i], &s->loops[i].stop_accept_msg);
         }
-        http_pool_free(s->pool);
-        s->pool = NULL;
+        http_pool_stop(s->pool); /* the pool stays allocated: loops may still call http_defer */
         for (int i = 0; i < s->nloops; i++) {
             http_loop_t *loop = &s->loops[i];
             if (!loop->thread_started)
@@ -407,6 +406,8 @@ void http_server_free(http_server_t *s)
         for (int i = 0; i < s->nloops; i++)
             if (s->loops[i].thread_started)
                 pthread_join(s->loops[i].thread, NULL);
+        http_pool_free(s->pool);
+        s->pool = NULL;
     }
     for (int i = 0; s->loops && i < s->nloops; i++)
         loop_dispose(&s->loops[i]);

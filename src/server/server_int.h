@@ -127,8 +127,11 @@ void http_stream_req_gone(struct http_stream *st);
 
 /* ---- http_pool.c ---- */
 http_pool_t *http_pool_new(int nthreads);
-void http_pool_push(http_pool_t *p, http_req_t *r);
-/* Runs what is queued, then joins the threads and frees the pool. */
+/* Queues r; -1 once every pool thread has exited (shutdown): r was not queued. */
+int http_pool_push(http_pool_t *p, http_req_t *r);
+/* Runs what is queued, then joins the threads; later pushes are refused. */
+void http_pool_stop(http_pool_t *p);
+/* Stops (if needed) and frees the pool. Only once no loop can call http_defer. */
 void http_pool_free(http_pool_t *p);
 
 /* ---- http_h2o_tls.c ---- */
