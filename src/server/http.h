@@ -30,6 +30,8 @@ typedef struct http_config {
     int header_timeout_ms;       /* default 10000 */
     int idle_timeout_ms;         /* keep-alive idle, default 60000 */
     size_t stream_max_pending;   /* per-stream unsent byte cap, default 8 MiB */
+    size_t max_queued;           /* deferred requests waiting for the pool, default 4096; beyond
+                                    that http_defer answers 429 TooManyRequests (Retry-After: 1) */
 } http_config_t;
 
 /* Binds the listener (SO_REUSEPORT per loop thread) and returns the server, or NULL

@@ -14,6 +14,8 @@ struct http_pool {
     http_req_t *head, *tail;
     bool stop;
     int running;                     /* threads that have not yet left pool_main */
+    size_t queued;                   /* requests waiting for a thread */
+    size_t max_queued;               /* beyond this, pushes are refused (overload) */
     int nthreads;
     pthread_t *threads;
 };
@@ -31,6 +33,7 @@ static void *pool_main(void *arg)
             break; /* stop requested and nothing left */
         }
         p->head = r->pool_next;
+        p->queued--;
         if (!p->head)
             p->tail = NULL;
         r->pool_next = NULL;
@@ -45,9 +48,10 @@ static void *pool_main(void *arg)
     return NULL;
 }
 
-http_pool_t *http_pool_new(int nthreads)
+http_pool_t *http_pool_new(int nthreads, size_t max_queued)
 {
     http_pool_t *p = xcalloc(1, sizeof *p);
+    p->max_queued = max_queued;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->cond, NULL);
     p->threads = xcalloc((size_t)nthreads, sizeof *p->threads);
@@ -75,6 +79,11 @@ int http_pool_push(http_pool_t *p, http_req_t *r)
         pthread_mutex_unlock(&p->lock);
         return -1;
     }
+    if (p->queued >= p->max_queued) {
+        pthread_mutex_unlock(&p->lock);
+        return -2;
+    }
+    p->queued++;
     r->pool_next = NULL;
     if (p->tail)
         p->tail->pool_next = r;

@@ -102,6 +102,29 @@ static void on_conn_close(void *data)
     free(c);
 }
 
+static void on_accept(h2o_socket_t *listener, const char *err);
+
+static void on_accept_resume(h2o_timeout_entry_t *entry)
+{
+    http_loop_t *loop = H2O_STRUCT_FROM_MEMBER(http_loop_t, accept_resume, entry);
+    if (loop->listener)
+        h2o_socket_read_start(loop->listener, on_accept);
+}
+
+/* Out of descriptors (or memory): the pending connection would wake us again at
+ * once, so stop reading the listener for a moment and warn at most every 5 s. */
+static void accept_back_off(http_loop_t *loop, int err)
+{
+    int64_t now = time_mono_ms();
+    if (now - loop->accept_warned_ms >= 5000) {
+        log_warn("http: accept: %s; pausing new connections for %d ms", strerror(err), 100);
+        loop->accept_warned_ms = now;
+    }
+    h2o_socket_read_stop(loop->listener);
+    if (!h2o_timeout_is_linked(&loop->accept_resume))
+        h2o_timeout_link(loop->evloop, &loop->accept_backoff, &loop->accept_resume);
+}
+
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     http_loop_t *loop = listener->data;
@@ -110,7 +133,9 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     for (int i = 0; i < 32; i++) {
         int fd = accept4(loop->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                accept_back_off(loop, errno);
+            else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
                 log_warn("http: accept: %s", strerror(errno));
             return;
         }
@@ -133,6 +158,8 @@ static void on_accept(h2o_socket_t *listener, const char *err)
 
 static void stop_accepting(http_loop_t *loop)
 {
+    if (h2o_timeout_is_linked(&loop->accept_resume))
+        h2o_timeout_unlink(&loop->accept_resume);
     if (!loop->listener)
         return;
     h2o_socket_read_stop(loop->listener);
@@ -218,6 +245,7 @@ static void loop_dispose(http_loop_t *loop)
     stop_accepting(loop);
     h2o_multithread_unregister_receiver(loop->ctx.queue, &loop->receiver);
     h2o_multithread_queue_t *queue = loop->ctx.queue;
+    h2o_timeout_dispose(loop->evloop, &loop->accept_backoff);
     h2o_context_dispose(&loop->ctx);
     free(queue); /* h2o 2.2.5's evloop destroy_queue closes the pipe but never frees the struct */
     h2o_evloop_destroy(loop->evloop);
@@ -235,6 +263,8 @@ static int loop_init(http_server_t *s, http_loop_t *loop)
 {
     loop->evloop = h2o_evloop_create();
     h2o_context_init(&loop->ctx, loop->evloop, &s->config);
+    h2o_timeout_init(loop->evloop, &loop->accept_backoff, 100);
+    loop->accept_resume.cb = on_accept_resume;
     loop->accept_ctx.ctx = &loop->ctx;
     loop->accept_ctx.hosts = s->config.hosts;
     /* the context's own queue carries our messages too: one pipe per loop */
@@ -304,6 +334,8 @@ http_server_t *http_server_new(const http_config_t *cfg, http_handler_fn handler
         s->cfg.idle_timeout_ms = 60000;
     if (s->cfg.stream_max_pending == 0)
         s->cfg.stream_max_pending = 8 * 1024 * 1024;
+    if (s->cfg.max_queued == 0)
+        s->cfg.max_queued = 4096;
     s->handler = handler;
     s->ctx = ctx;
     pthread_mutex_init(&s->ready_lock, NULL);
@@ -358,7 +390,7 @@ int http_server_start(http_server_t *s)
 {
     if (!s || s->started)
         return -1;
-    s->pool = http_pool_new(s->cfg.pool_threads);
+    s->pool = http_pool_new(s->cfg.pool_threads, s->cfg.max_queued);
     if (!s->pool) {
         log_error("http: cannot start the worker pool");
         return -1;

@@ -50,6 +50,9 @@ struct http_loop {
     /* loop-thread only */
     http_conn_t *conns;
     size_t nconns;
+    h2o_timeout_t accept_backoff;    /* out of descriptors: pause accepting briefly */
+    h2o_timeout_entry_t accept_resume;
+    int64_t accept_warned_ms;
     struct http_stream *streams;     /* open streams owned by this loop */
     bool stopping;
     int64_t stop_deadline_ms;
@@ -126,8 +129,9 @@ void http_stream_end_all(http_loop_t *loop);
 void http_stream_req_gone(struct http_stream *st);
 
 /* ---- http_pool.c ---- */
-http_pool_t *http_pool_new(int nthreads);
-/* Queues r; -1 once every pool thread has exited (shutdown): r was not queued. */
+http_pool_t *http_pool_new(int nthreads, size_t max_queued);
+/* Queues r; -1 once every pool thread has exited (shutdown), -2 when max_queued requests
+ * already wait (overload): r was not queued. */
 int http_pool_push(http_pool_t *p, http_req_t *r);
 /* Runs what is queued, then joins the threads; later pushes are refused. */
 void http_pool_stop(http_pool_t *p);

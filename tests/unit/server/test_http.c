@@ -145,6 +145,20 @@ static void deferred_echo(http_req_t *r, void *arg)
     http_respond(r, 200, h, 2, body, len);
 }
 
+/* Holds its pool thread until released, so the queue behind it fills up. */
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+static bool gate_open;
+
+static void deferred_gate(http_req_t *r, void *arg)
+{
+    pthread_mutex_lock(&gate_lock);
+    while (!gate_open)
+        pthread_cond_wait(&gate_cond, &gate_lock);
+    pthread_mutex_unlock(&gate_lock);
+    http_respond(r, 200, NULL, 0, "done", 4);
+}
+
 static void handler(http_req_t *r, void *ctx)
 {
     const char *path = http_path(r);
@@ -164,6 +178,8 @@ static void handler(http_req_t *r, void *ctx)
                                http_remote_addr(r));
         http_header_kv_t h[] = {{"Content-Type", "text/plain"}, {"X-Custom", "yes"}};
         http_respond_owned(r, 200, h, 2, body, strlen(body));
+    } else if (strcmp(path, "/gate") == 0) {
+        http_defer(r, deferred_gate, NULL);
     } else if (strcmp(path, "/defer") == 0) {
         http_defer(r, deferred, "from the pool");
     } else if (strcmp(path, "/stream") == 0) {
@@ -625,6 +641,44 @@ static void test_defer_concurrent(void **state)
     assert_int_equal(dropped, HAMMER_CLIENTS * HAMMER_REQS / 5);
 }
 
+/* One pool thread busy, one request queued, max_queued 1: the third deferred request
+ * is refused at once with 429 + Retry-After and a TooManyRequests Status. */
+static void test_defer_overload(void **state)
+{
+    http_config_t cfg = {.listen = "127.0.0.1:0", .threads = 1, .pool_threads = 1, .max_queued = 1};
+    http_server_t *s = start_server(&cfg);
+    int port = http_server_port(s);
+    gate_open = false;
+    conn_t *busy = conn_open(port), *queued = conn_open(port), *refused = conn_open(port);
+    conn_sends(busy, "GET /gate HTTP/1.1\r\nHost: x\r\n\r\n");
+    usleep(100000); /* the pool thread has taken it */
+    conn_sends(queued, "GET /gate HTTP/1.1\r\nHost: x\r\n\r\n");
+    usleep(100000);
+    conn_sends(refused, "GET /gate HTTP/1.1\r\nHost: x\r\n\r\n");
+    resp_t r;
+    assert_int_equal(read_response(refused, &r), 0);
+    assert_int_equal(r.status, 429);
+    char v[64];
+    assert_non_null(resp_header(&r, "Retry-After", v, sizeof v));
+    assert_string_equal(v, "1");
+    assert_non_null(strstr(r.body.data, "\"reason\":\"TooManyRequests\""));
+    buf_free(&r.body);
+    pthread_mutex_lock(&gate_lock);
+    gate_open = true;
+    pthread_cond_broadcast(&gate_cond);
+    pthread_mutex_unlock(&gate_lock);
+    conn_t *both[] = {busy, queued};
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(read_response(both[i], &r), 0);
+        assert_int_equal(r.status, 200);
+        buf_free(&r.body);
+    }
+    conn_close(busy);
+    conn_close(queued);
+    conn_close(refused);
+    http_server_free(s);
+}
+
 static void test_stream(void **state)
 {
     fixture_t *f = *state;
@@ -759,6 +813,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_body_too_large, setup, teardown),
         cmocka_unit_test_setup_teardown(test_defer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_defer_concurrent, setup, teardown),
+        cmocka_unit_test(test_defer_overload),
         cmocka_unit_test_setup_teardown(test_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_client_gone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_slow_client, setup, teardown),
