@@ -170,6 +170,11 @@ static void route_resource(api_t *a, http_req_t *h, const char *rest)
     r->accept = api_accept_parse(http_header(h, "Accept"));
 
     const char *m = http_method(h);
+    if (watch_path && strcmp(m, "GET") != 0) {
+        /* /watch/ paths only watch: any other method there must not act on the collection */
+        apierr_set(&r->err, APIERR_METHOD_NOT_ALLOWED, "the server does not allow this method on the requested resource");
+        goto fail;
+    }
     if (strcmp(m, "GET") == 0) {
         if (r->name && !r->opt.watch)
             r->verb = "get";

@@ -438,6 +438,17 @@ class TestWatch:
         finally:
             w.close()
 
+    @pytest.mark.parametrize("method", ["DELETE", "POST", "PUT", "PATCH"])
+    def test_watch_path_only_watches(self, server, http, ns, method):
+        """A /watch/ path with another method must not act on the collection (it once
+        turned DELETE into a deletecollection)."""
+        seed(http, ns, "a")
+        r = http.req(method, f"{BASE}/watch/namespaces/{ns}/imagestreams/", data=b"{}",
+                         headers={"Content-Type": "application/json"})
+        assert r.status_code == 405
+        assert r.json()["reason"] == "MethodNotAllowed"
+        assert http.get(f"{BASE}/namespaces/{ns}/imagestreams/a").status_code == 200
+
     def test_watch_all_namespaces(self, server, http):
         ns1, ns2 = new_ns(), new_ns()
         rv = assert_ok(http.get(f"{BASE}/imagestreams?limit=1"))["metadata"]["resourceVersion"]
