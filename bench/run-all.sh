@@ -145,7 +145,9 @@ out=$(timeout $((UPDATES * INTERVAL / 1000 + 120)) "$BIN/watch_fanout" -u "$URL"
 log "$out"
 row "watch fan-out: $WATCHERS watchers x $UPDATES creates every $INTERVAL ms" \
   "p50 $(echo "$out" | kv p50_ms) ms" \
-  "p99 $(echo "$out" | kv p99_ms) ms, max $(echo "$out" | kv max_ms) ms, delivered $(echo "$out" | kv deliveries)/$(echo "$out" | kv expected)"
+  "p99 $(echo "$out" | kv p99_ms) ms, max $(echo "$out" | kv max_ms) ms, delivered $(echo "$out" | kv deliveries)/$(echo "$out" | kv expected) (from just before the write)"
+row "watch fan-out after the write's ack (fan-out alone)" "p50 $(echo "$out" | kv after_ack_p50_ms) ms" \
+  "p99 $(echo "$out" | kv after_ack_p99_ms) ms; the durable write itself: p50 $(echo "$out" | kv write_p50_ms) ms, p99 $(echo "$out" | kv write_p99_ms) ms"
 
 RSS=$(ps -o rss= -p "$SRV_PID" | tr -d ' ')
 row "server RSS after all runs" "$((RSS / 1024)) MiB" "data dir $(du -sh "$W/data" | cut -f1)"
