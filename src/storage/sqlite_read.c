@@ -59,15 +59,19 @@ static char *col_dup(sqlite3_stmt *st, int i, size_t *len)
 }
 
 /* Starts a read transaction and returns the compaction revision of its snapshot. */
-static int begin_snapshot(sq_reader_t *r, int64_t *compact_rev)
+/* Starts the read transaction (one snapshot for the compaction check and the data) and
+ * refuses a revision older than the compaction point. */
+static int begin_snapshot(sq_reader_t *r, int64_t rev)
 {
     int rc = sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL);
     if (rc != SQLITE_OK)
         return sq_rc(rc);
     rc = sqlite3_step(r->meta);
-    *compact_rev = rc == SQLITE_ROW ? sqlite3_column_int64(r->meta, 0) : 0;
+    int64_t compact_rev = rc == SQLITE_ROW ? sqlite3_column_int64(r->meta, 0) : 0;
     sqlite3_reset(r->meta);
-    return rc == SQLITE_ROW ? STORE_OK : sq_rc(rc);
+    if (rc != SQLITE_ROW)
+        return sq_rc(rc);
+    return rev < compact_rev ? STORE_COMPACTED : STORE_OK;
 }
 
 int sq_get(store_t *s, const char *key, store_kv_t *out)
@@ -116,14 +120,9 @@ int sq_range(store_t *s, const char *prefix, const char *from_key, int64_t at_re
         free(end);
         return STORE_UNAVAILABLE;
     }
-    int64_t crev;
-    ret = begin_snapshot(r, &crev);
+    ret = begin_snapshot(r, rev);
     if (ret != STORE_OK)
         goto out;
-    if (rev < crev) {
-        ret = STORE_COMPACTED;
-        goto out;
-    }
     bind_key_range(r->range, 1, 2, lo, end);
     sqlite3_bind_int64(r->range, 3, rev);
     sqlite3_bind_int64(r->range, 4, limit ? (int64_t)limit + 1 : -1);
@@ -178,14 +177,9 @@ int sq_replay(store_t *s, const char *prefix, int64_t after_rev, store_sink_fn f
         free(end);
         return STORE_UNAVAILABLE;
     }
-    int64_t crev;
-    ret = begin_snapshot(r, &crev);
+    ret = begin_snapshot(r, after_rev);
     if (ret != STORE_OK)
         goto out;
-    if (after_rev < crev) {
-        ret = STORE_COMPACTED;
-        goto out;
-    }
     sqlite3_stmt *q = r->replay;
     sqlite3_bind_int64(q, 1, after_rev);
     sqlite3_bind_int64(q, 2, hi);
