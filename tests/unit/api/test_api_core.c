@@ -1,0 +1,125 @@
+/* Unit tests for api/ pieces that need no server: content negotiation, discovery
+ * documents built from the kind table, Table cells, the OpenAPI root. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_internal.h"
+
+static void test_accept(void **state)
+{
+    assert_int_equal(api_accept_parse(NULL), ACCEPT_JSON);
+    assert_int_equal(api_accept_parse("application/json, */*"), ACCEPT_JSON);
+    assert_int_equal(api_accept_parse("application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;"
+                                      "v=v1beta1;g=meta.k8s.io,application/json"),
+                     ACCEPT_TABLE);
+    assert_int_equal(api_accept_parse("application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"),
+                     ACCEPT_PARTIAL_LIST);
+    assert_int_equal(api_accept_parse("application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"), ACCEPT_PARTIAL);
+    assert_int_equal(api_accept_parse("application/yaml"), ACCEPT_YAML);
+    /* protobuf first (kubectl does this for core events): the first range we serve wins */
+    assert_int_equal(api_accept_parse("application/vnd.kubernetes.protobuf,application/json"), ACCEPT_JSON);
+    /* a Table for another group is not ours to serve */
+    assert_int_equal(api_accept_parse("application/json;as=Table;g=other.io,application/yaml"), ACCEPT_YAML);
+}
+
+static json_t *find_resource(json_t *resources, const char *name)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(resources, i, r) {
+        const char *n = json_string_value(json_object_get(r, "resource"));
+        if (!n)
+            n = json_string_value(json_object_get(r, "name"));
+        if (n && strcmp(n, name) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+static void test_discovery(void **state)
+{
+    api_t a;
+    memset(&a, 0, sizeof a);
+    kinds_init(&a);
+    discovery_build(&a);
+    json_error_t jerr;
+    json_t *agg = json_loads(a.disc_aggregated, 0, &jerr);
+    assert_non_null(agg);
+    json_t *group = json_array_get(json_object_get(agg, "items"), 0);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(group, "metadata"), "name")),
+                        "image.openshift.io");
+    json_t *res = json_object_get(json_array_get(json_object_get(group, "versions"), 0), "resources");
+    json_t *is = find_resource(res, "imagestreams");
+    assert_non_null(is);
+    /* the fields kubectl cannot do without (contract §3.2) */
+    assert_string_equal(json_string_value(json_object_get(is, "scope")), "Namespaced");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(is, "responseKind"), "kind")), "ImageStream");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(is, "shortNames"), 0)), "is");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(is, "categories"), 0)), "all");
+    json_t *img = find_resource(res, "images");
+    assert_string_equal(json_string_value(json_object_get(img, "scope")), "Cluster");
+    /* only what is served is advertised */
+    assert_null(find_resource(res, "imagestreamtags"));
+    json_decref(agg);
+
+    json_t *legacy = json_loads(a.disc_resource_list, 0, &jerr);
+    json_t *status = find_resource(json_object_get(legacy, "resources"), "imagestreams/status");
+    assert_non_null(status);
+    assert_string_equal(json_string_value(json_object_get(status, "kind")), "ImageStream");
+    json_decref(legacy);
+
+    /* the Python client compares preferredVersion with versions[0] as a whole */
+    json_t *groups = json_loads(a.disc_group_list, 0, &jerr);
+    json_t *g0 = json_array_get(json_object_get(groups, "groups"), 0);
+    assert_true(json_equal(json_object_get(g0, "preferredVersion"), json_array_get(json_object_get(g0, "versions"), 0)));
+    json_decref(groups);
+    discovery_free(&a);
+    for (size_t i = 0; i < a.nkinds; i++)
+        free(a.kinds[i].prefix);
+    free(a.kinds);
+}
+
+static void test_table_age_cell(void **state)
+{
+    api_t a;
+    memset(&a, 0, sizeof a);
+    kinds_init(&a);
+    kind_def_t *k = kinds_find(&a, "imagestreams");
+    assert_non_null(k);
+    json_t *obj = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{}, s:{s:s, s:[{s:s, s:[{s:s, s:s, s:s, s:i}]}]}}",
+                            "kind", "ImageStream", "apiVersion", API_GV, "metadata", "name", "foo", "namespace",
+                            "ns", "spec", "status", "dockerImageRepository", "reg/ns/foo", "tags", "tag", "latest",
+                            "items", "created", "2026-01-01T00:00:00Z", "dockerImageReference", "x/y@sha256:1",
+                            "image", "sha256:1", "generation", 1);
+    time_t t;
+    assert_int_equal(time_parse_rfc3339("2026-01-01T02:00:00Z", &t), 0);
+    json_t *row = table_row_from_json(k, obj, INCLUDE_METADATA, (int64_t)t);
+    json_t *cells = json_object_get(row, "cells");
+    assert_string_equal(json_string_value(json_array_get(cells, 0)), "foo");
+    assert_string_equal(json_string_value(json_array_get(cells, 1)), "reg/ns/foo");
+    assert_string_equal(json_string_value(json_array_get(cells, 2)), "latest");
+    assert_string_equal(json_string_value(json_array_get(cells, 3)), "2 hours ago");
+    json_t *po = json_object_get(row, "object");
+    assert_string_equal(json_string_value(json_object_get(po, "kind")), "PartialObjectMetadata");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(po, "metadata"), "name")), "foo");
+    json_decref(row);
+    json_decref(obj);
+    for (size_t i = 0; i < a.nkinds; i++)
+        free(a.kinds[i].prefix);
+    free(a.kinds);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_accept),
+        cmocka_unit_test(test_discovery),
+        cmocka_unit_test(test_table_age_cell),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
