@@ -209,6 +209,12 @@ static void create_obj(api_req_t *r, json_t *obj, bool managed)
     json_t *meta = meta_of(obj);
     if (check_namespace(r, meta) != 0)
         goto fail;
+    const char *crv = json_string_value(json_object_get(meta, "resourceVersion"));
+    if (crv && *crv) {
+        /* as kube-apiserver's storage layer: a create cannot carry a version to match */
+        apierr_set(&r->err, APIERR_BAD_REQUEST, "resourceVersion should not be set on objects to be created");
+        goto fail;
+    }
     static const char *const wiped[] = {"uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
                                         "selfLink", "resourceVersion"};
     for (size_t i = 0; i < sizeof wiped / sizeof *wiped; i++)

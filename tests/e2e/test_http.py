@@ -881,6 +881,13 @@ class TestWriteOptions:
                              message='imagestreams.image.openshift.io "nothere" not found')
         assert body["details"] == {"name": "nothere", "group": G_NAME, "kind": "imagestreams"}
 
+    def test_create_with_resource_version(self, http, ns):
+        body = make_is("withrv")
+        body["metadata"]["resourceVersion"] = "5"
+        assert_status(http.post(is_path(ns), body), 400, "BadRequest",
+                      message="resourceVersion should not be set on objects to be created")
+        assert_status(http.get(is_path(ns, "withrv")), 404, "NotFound")
+
     def test_namespace_mismatch(self, http, ns):
         r = http.post(is_path(ns), make_is("foo", ns="someother"))
         assert_status(r, 400, "BadRequest", message=(

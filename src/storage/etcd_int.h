@@ -1,0 +1,63 @@
+/* storage/etcd: shared state of the etcd v3 backend (JSON gateway over libcurl).
+ *
+ * Files: etcd_http.c (libcurl requests with endpoint failover, error mapping,
+ * base64 and JSON helpers), etcd_kv.c (get, range, create/update/delete as txns,
+ * compaction, revisions, health), etcd_replay.c (replay through a /v3/watch
+ * stream), etcd_open.c (open/close, ops table). Mapping: docs/storage.md §1, §5. */
+#ifndef IAS_ETCD_INT_H
+#define IAS_ETCD_INT_H
+
+#include <jansson.h>
+#include <stdatomic.h>
+
+#include "storage/store_int.h"
+#include "util/util.h"
+
+typedef struct etcd_store {
+    store_t base;
+    char **endpoints;          /* "http://host:port", no trailing slash */
+    size_t n_endpoints;
+    atomic_size_t cur_ep;      /* endpoint that answered last */
+    char *prefix;              /* key prefix in etcd ("" = none) */
+    size_t prefix_len;
+    int timeout_ms;
+    atomic_llong last_rev;     /* newest header revision seen */
+    atomic_llong compact_rev;  /* newest compaction revision seen (0 = none known) */
+    atomic_bool healthy;
+    atomic_ullong n_txns, n_writes, n_compactions;
+} etcd_store_t;
+
+/* etcd_http.c */
+int etcd_curl_global_ref(void);      /* curl_global_init on the first open */
+void etcd_curl_global_unref(void);   /* curl_global_cleanup after the last close */
+/* POSTs body to path on the current endpoint, failing over to the others on a
+ * connection error. On STORE_OK *resp is the parsed JSON answer (caller decrefs);
+ * a gateway error maps to STORE_COMPACTED/STORE_FUTURE_REV/STORE_TOO_LARGE/STORE_UNAVAILABLE. */
+int etcd_post(etcd_store_t *es, const char *path, const char *body, json_t **resp);
+char *etcd_b64(const char *p, size_t n);                    /* standard base64, padded */
+char *etcd_unb64(const char *s, size_t *len);               /* NULL on error; NUL-terminated */
+int64_t etcd_i64(json_t *obj, const char *name);            /* int64 as JSON string or number; 0 if absent */
+int64_t etcd_header_rev(etcd_store_t *es, json_t *resp);    /* header.revision, also noted in last_rev */
+void etcd_note_compacted(etcd_store_t *es, int64_t rev);
+/* JSON body helper: "key":"<b64(prefix+key)>" into b. */
+void etcd_put_key(etcd_store_t *es, buf_t *b, const char *name, const char *key);
+/* Decodes an etcd kv object into out (key with the prefix stripped). -1 if malformed. */
+int etcd_decode_kv(etcd_store_t *es, json_t *kv, store_kv_t *out);
+
+/* etcd_kv.c */
+int etcd_get(store_t *s, const char *key, store_kv_t *out);
+int etcd_range(store_t *s, const char *prefix, const char *from_key, int64_t at_rev, size_t limit,
+               store_kv_t **items, size_t *n, int64_t *rev_out, bool *more);
+int etcd_create(store_t *s, const char *key, const char *value, size_t len, int64_t *rev_out);
+int etcd_update(store_t *s, const char *key, const char *value, size_t len, int64_t if_mod_rev,
+                int64_t *rev_out);
+int etcd_delete(store_t *s, const char *key, int64_t if_mod_rev, int64_t *rev_out, store_kv_t *prev);
+int64_t etcd_current_rev(store_t *s);
+int64_t etcd_compacted_rev(store_t *s);
+int etcd_compact(store_t *s, int64_t rev);
+bool etcd_healthy(store_t *s);
+
+/* etcd_replay.c */
+int etcd_replay(store_t *s, const char *prefix, int64_t after_rev, store_sink_fn fn, void *ctx);
+
+#endif
