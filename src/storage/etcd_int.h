@@ -3,11 +3,12 @@
  * Files: etcd_http.c (libcurl requests with endpoint failover, error mapping,
  * base64 and JSON helpers), etcd_kv.c (get, range, create/update/delete as txns,
  * compaction, revisions, health), etcd_replay.c (replay through a /v3/watch
- * stream), etcd_open.c (open/close, ops table). Mapping: docs/storage.md §1, §5. */
+ * stream), etcd_sink.c (the live event feed: a watch thread), etcd_open.c (open/close, ops table). Mapping: docs/storage.md §1, §5. */
 #ifndef IAS_ETCD_INT_H
 #define IAS_ETCD_INT_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "storage/store_int.h"
@@ -25,6 +26,17 @@ typedef struct etcd_store {
     atomic_llong compact_rev;  /* newest compaction revision seen (0 = none known) */
     atomic_bool healthy;
     atomic_ullong n_txns, n_writes, n_compactions;
+
+    /* live event feed (etcd_sink.c): one thread streaming /v3/watch into the sink */
+    store_sink_fn sink;
+    void *sink_ctx;
+    void *sink_multi;          /* CURLM *, woken by close */
+    pthread_t sink_thr;
+    bool sink_started;
+    atomic_bool sink_stop;
+    atomic_bool sink_lost;     /* the feed hit a compaction: events were lost, store unhealthy */
+    int64_t sink_next;         /* sink thread only: next revision to receive */
+    buf_t sink_line;           /* sink thread only: partial line of the stream */
 } etcd_store_t;
 
 /* etcd_http.c */
@@ -57,7 +69,15 @@ int64_t etcd_compacted_rev(store_t *s);
 int etcd_compact(store_t *s, int64_t rev);
 bool etcd_healthy(store_t *s);
 
+/* etcd_sink.c */
+void etcd_set_sink(store_t *s, store_sink_fn fn, void *ctx);
+void etcd_sink_stop(etcd_store_t *es);
+
 /* etcd_replay.c */
+/* Decodes one watch event and passes it to fn if its key is under es->prefix + prefix and
+ * its revision <= max_rev. Returns the event's revision, -1 if malformed. */
+int64_t etcd_event(etcd_store_t *es, json_t *ev, const char *prefix, size_t prefix_len,
+                   int64_t max_rev, store_sink_fn fn, void *ctx);
 int etcd_replay(store_t *s, const char *prefix, int64_t after_rev, store_sink_fn fn, void *ctx);
 
 #endif

@@ -67,6 +67,17 @@ typedef struct store_options {
 int store_open_sqlite(const store_options_t *opt, store_t **out);
 void store_close(store_t *s);
 
+/* etcd v3 backend, through the JSON gateway (/v3/...) over libcurl (issue #3, in progress;
+ * docs/storage.md §5). Revisions are etcd's: an empty etcd is at revision 1, not 0. The sink
+ * is fed by a watch thread, so events arrive AFTER the write returned (use cache_wait_rev).
+ * A store's key_prefix must not be a prefix of another store's key_prefix on the same etcd. */
+typedef struct store_etcd_options {
+    const char *endpoints;   /* "http://127.0.0.1:2379[,http://...]"; NULL = that default */
+    const char *key_prefix;  /* prepended to every key in etcd; NULL/"" = keys as given */
+    int timeout_ms;          /* per request (default 5000) */
+} store_etcd_options_t;
+int store_open_etcd(const store_etcd_options_t *opt, store_t **out);
+
 /* Register the event sink (one per store; the cache set installs it). */
 void store_set_sink(store_t *s, store_sink_fn fn, void *ctx);
 

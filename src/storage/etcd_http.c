@@ -1,0 +1,197 @@
+/* storage/etcd: requests to the etcd v3 JSON gateway over libcurl (one easy
+ * handle per request, endpoint failover on connection errors), gateway error
+ * mapping, and the base64/int64-string conventions of the gateway's JSON. */
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "storage/etcd_int.h"
+
+static pthread_mutex_t g_curl_mu = PTHREAD_MUTEX_INITIALIZER;
+static int g_curl_refs;
+
+int etcd_curl_global_ref(void)
+{
+    int rc = 0;
+    pthread_mutex_lock(&g_curl_mu);
+    if (g_curl_refs == 0 && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        rc = -1;
+    else
+        g_curl_refs++;
+    pthread_mutex_unlock(&g_curl_mu);
+    return rc;
+}
+
+void etcd_curl_global_unref(void)
+{
+    pthread_mutex_lock(&g_curl_mu);
+    if (g_curl_refs > 0 && --g_curl_refs == 0)
+        curl_global_cleanup();
+    pthread_mutex_unlock(&g_curl_mu);
+}
+
+/* The gateway speaks standard base64 with padding; util has the URL alphabet. */
+char *etcd_b64(const char *p, size_t n)
+{
+    char *u = base64url_encode(p, n);
+    size_t len = strlen(u);
+    char *out = xmalloc(len + 3);
+    for (size_t i = 0; i < len; i++)
+        out[i] = u[i] == '-' ? '+' : u[i] == '_' ? '/' : u[i];
+    while (len % 4)
+        out[len++] = '=';
+    out[len] = '\0';
+    free(u);
+    return out;
+}
+
+char *etcd_unb64(const char *s, size_t *len)
+{
+    size_t n = strlen(s);
+    while (n > 0 && s[n - 1] == '=')
+        n--;
+    char *t = xstrndup(s, n);
+    char *out = base64url_decode(t, len);
+    free(t);
+    return out;
+}
+
+int64_t etcd_i64(json_t *obj, const char *name)
+{
+    json_t *v = json_object_get(obj, name);
+    if (json_is_string(v))
+        return strtoll(json_string_value(v), NULL, 10);
+    if (json_is_integer(v))
+        return (int64_t)json_integer_value(v);
+    return 0;
+}
+
+int64_t etcd_header_rev(etcd_store_t *es, json_t *resp)
+{
+    int64_t rev = etcd_i64(json_object_get(resp, "header"), "revision");
+    int64_t old = atomic_load(&es->last_rev);
+    while (rev > old && !atomic_compare_exchange_weak(&es->last_rev, &old, rev))
+        ;
+    return rev;
+}
+
+void etcd_note_compacted(etcd_store_t *es, int64_t rev)
+{
+    int64_t old = atomic_load(&es->compact_rev);
+    while (rev > old && !atomic_compare_exchange_weak(&es->compact_rev, &old, rev))
+        ;
+}
+
+void etcd_put_key(etcd_store_t *es, buf_t *b, const char *name, const char *key)
+{
+    size_t kl = strlen(key);
+    char *full = xmalloc(es->prefix_len + kl + 1);
+    memcpy(full, es->prefix, es->prefix_len);
+    memcpy(full + es->prefix_len, key, kl + 1);
+    char *enc = etcd_b64(full, es->prefix_len + kl);
+    buf_printf(b, "\"%s\":\"%s\"", name, enc);
+    free(enc);
+    free(full);
+}
+
+int etcd_decode_kv(etcd_store_t *es, json_t *kv, store_kv_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    const char *k = json_string_value(json_object_get(kv, "key"));
+    const char *v = json_string_value(json_object_get(kv, "value"));   /* absent when empty */
+    size_t klen = 0;
+    char *key = k ? etcd_unb64(k, &klen) : NULL;
+    if (!key || klen < es->prefix_len || memcmp(key, es->prefix, es->prefix_len) != 0) {
+        free(key);
+        return -1;
+    }
+    out->value = v ? etcd_unb64(v, &out->value_len) : xstrdup("");
+    if (!out->value) {
+        free(key);
+        return -1;
+    }
+    out->key = xstrdup(key + es->prefix_len);
+    free(key);
+    out->create_rev = etcd_i64(kv, "create_revision");
+    out->mod_rev = etcd_i64(kv, "mod_revision");
+    return 0;
+}
+
+static size_t collect(char *p, size_t sz, size_t nm, void *arg)
+{
+    buf_append((buf_t *)arg, p, sz * nm);
+    return sz * nm;
+}
+
+static int map_error(const char *msg)
+{
+    if (!msg)
+        return STORE_UNAVAILABLE;
+    if (strstr(msg, "required revision has been compacted"))
+        return STORE_COMPACTED;
+    if (strstr(msg, "required revision is a future revision"))
+        return STORE_FUTURE_REV;
+    if (strstr(msg, "request is too large"))
+        return STORE_TOO_LARGE;
+    return STORE_UNAVAILABLE;
+}
+
+int etcd_post(etcd_store_t *es, const char *path, const char *body, json_t **resp)
+{
+    *resp = NULL;
+    CURL *h = curl_easy_init();
+    if (!h)
+        return STORE_UNAVAILABLE;
+    struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+    buf_t out;
+    buf_init(&out);
+    int ret = STORE_UNAVAILABLE;
+    size_t start = atomic_load(&es->cur_ep);
+    for (size_t i = 0; i < es->n_endpoints; i++) {
+        size_t ep = (start + i) % es->n_endpoints;
+        char url[512];
+        snprintf(url, sizeof(url), "%s%s", es->endpoints[ep], path);
+        buf_reset(&out);
+        curl_easy_reset(h);
+        curl_easy_setopt(h, CURLOPT_URL, url);
+        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)es->timeout_ms);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &out);
+        CURLcode cc = curl_easy_perform(h);
+        if (cc != CURLE_OK) {
+            log_warn("storage/etcd: %s: %s", url, curl_easy_strerror(cc));
+            continue;   /* try the next endpoint */
+        }
+        long code = 0;
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+        json_t *j = json_loadb(out.data ? out.data : "", out.len, 0, NULL);
+        if (code == 200 && json_is_object(j)) {
+            atomic_store(&es->cur_ep, ep);
+            atomic_store(&es->healthy, true);
+            *resp = j;
+            ret = STORE_OK;
+            goto out;
+        }
+        const char *msg = json_string_value(json_object_get(j, "error"));
+        ret = map_error(msg);
+        if (ret != STORE_UNAVAILABLE || code < 500) {
+            atomic_store(&es->healthy, true);   /* etcd answered: a refusal, not an outage */
+            if (ret == STORE_UNAVAILABLE)
+                log_error("storage/etcd: %s: HTTP %ld: %s", url, code, msg ? msg : "(no message)");
+            json_decref(j);
+            goto out;
+        }
+        log_warn("storage/etcd: %s: HTTP %ld: %s", url, code, msg ? msg : "(no message)");
+        json_decref(j);
+    }
+    atomic_store(&es->healthy, false);
+out:
+    buf_free(&out);
+    curl_slist_free_all(hdrs);
+    curl_easy_cleanup(h);
+    return ret;
+}

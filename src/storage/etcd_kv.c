@@ -1,0 +1,249 @@
+/* storage/etcd: the key-value calls of the contract on etcd v3. Conditional
+ * writes are single txns comparing create_revision / mod_revision; a failed
+ * update or delete reads the key in the same txn to tell NOT_FOUND from CONFLICT. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "storage/etcd_int.h"
+
+/* "key":.., "range_end":.. for keys starting with prefix and >= lo (both without es->prefix). */
+static void put_range(etcd_store_t *es, buf_t *b, const char *prefix, const char *lo)
+{
+    etcd_put_key(es, b, "key", lo);
+    size_t pl = strlen(prefix);
+    char *full = xmalloc(es->prefix_len + pl + 1);
+    memcpy(full, es->prefix, es->prefix_len);
+    memcpy(full + es->prefix_len, prefix, pl + 1);
+    char *end = store_prefix_end(full);
+    char *enc = end ? etcd_b64(end, strlen(end)) : xstrdup("AA==");   /* "\0": no upper bound */
+    buf_printf(b, ",\"range_end\":\"%s\"", enc);
+    free(enc);
+    free(end);
+    free(full);
+}
+
+int etcd_get(store_t *s, const char *key, store_kv_t *out)
+{
+    etcd_store_t *es = (etcd_store_t *)s;
+    buf_t b;
+    buf_init(&b);
+    buf_putc(&b, '{');
+    etcd_put_key(es, &b, "key", key);
+    buf_putc(&b, '}');
+    json_t *r;
+    int rc = etcd_post(es, "/v3/kv/range", b.data, &r);
+    buf_free(&b);
+    if (rc != STORE_OK)
+        return rc;
+    etcd_header_rev(es, r);
+    json_t *kv = json_array_get(json_object_get(r, "kvs"), 0);
+    if (!kv)
+        rc = STORE_NOT_FOUND;
+    else if (etcd_decode_kv(es, kv, out) != 0)
+        rc = STORE_UNAVAILABLE;
+    json_decref(r);
+    return rc;
+}
+
+int etcd_range(store_t *s, const char *prefix, const char *from_key, int64_t at_rev, size_t limit,
+               store_kv_t **items, size_t *n, int64_t *rev_out, bool *more)
+{
+    etcd_store_t *es = (etcd_store_t *)s;
+    const char *lo = from_key && strcmp(from_key, prefix) > 0 ? from_key : prefix;
+    buf_t b;
+    buf_init(&b);
+    buf_putc(&b, '{');
+    put_range(es, &b, prefix, lo);
+    if (at_rev > 0)
+        buf_printf(&b, ",\"revision\":\"%lld\"", (long long)at_rev);
+    if (limit > 0)
+        buf_printf(&b, ",\"limit\":\"%zu\"", limit);
+    buf_putc(&b, '}');
+    json_t *r;
+    int rc = etcd_post(es, "/v3/kv/range", b.data, &r);
+    buf_free(&b);
+    if (rc != STORE_OK)
+        return rc;
+    /* etcd's header carries the current revision even for a read in the past */
+    int64_t cur = etcd_header_rev(es, r);
+    *rev_out = at_rev > 0 ? at_rev : cur;
+    json_t *kvs = json_object_get(r, "kvs");
+    size_t cnt = json_array_size(kvs);
+    store_kv_t *v = cnt ? xcalloc(cnt, sizeof(*v)) : NULL;
+    for (size_t i = 0; i < cnt; i++) {
+        if (etcd_decode_kv(es, json_array_get(kvs, i), &v[i]) != 0) {
+            log_error("storage/etcd: range %s: malformed kv", prefix);
+            store_kvs_free(v, cnt);
+            json_decref(r);
+            *rev_out = 0;
+            return STORE_UNAVAILABLE;
+        }
+    }
+    *more = json_is_true(json_object_get(r, "more"));
+    *items = v;
+    *n = cnt;
+    json_decref(r);
+    return STORE_OK;
+}
+
+/* The compare of an update/delete: mod_revision = if_mod_rev, or "exists" when 0. */
+static void put_compare(etcd_store_t *es, buf_t *b, const char *key, int64_t if_mod_rev)
+{
+    buf_puts(b, "\"compare\":[{");
+    etcd_put_key(es, b, "key", key);
+    if (if_mod_rev)
+        buf_printf(b, ",\"result\":\"EQUAL\",\"target\":\"MOD\",\"mod_revision\":\"%lld\"}]",
+                   (long long)if_mod_rev);
+    else
+        buf_puts(b, ",\"result\":\"GREATER\",\"target\":\"CREATE\",\"create_revision\":\"0\"}]");
+}
+
+static void put_value(buf_t *b, const char *value, size_t len)
+{
+    char *enc = etcd_b64(value, len);
+    buf_printf(b, ",\"value\":\"%s\"", enc);
+    free(enc);
+}
+
+/* Runs a txn; on a failed compare tells NOT_FOUND from CONFLICT by the range in the failure branch. */
+static int run_txn(etcd_store_t *es, const char *body, int64_t *rev_out, json_t **resp)
+{
+    json_t *r;
+    atomic_fetch_add(&es->n_writes, 1);
+    int rc = etcd_post(es, "/v3/kv/txn", body, &r);
+    if (rc != STORE_OK)
+        return rc;
+    atomic_fetch_add(&es->n_txns, 1);
+    int64_t rev = etcd_header_rev(es, r);
+    json_t *first = json_array_get(json_object_get(r, "responses"), 0);
+    if (json_is_true(json_object_get(r, "succeeded"))) {
+        if (rev_out)
+            *rev_out = rev;
+        *resp = r;
+        return STORE_OK;
+    }
+    json_t *rr = json_object_get(first, "response_range");
+    rc = rr && json_array_size(json_object_get(rr, "kvs")) ? STORE_CONFLICT : STORE_NOT_FOUND;
+    if (!rr)
+        rc = STORE_EXISTS;   /* a create has no failure branch */
+    json_decref(r);
+    return rc;
+}
+
+int etcd_create(store_t *s, const char *key, const char *value, size_t len, int64_t *rev_out)
+{
+    etcd_store_t *es = (etcd_store_t *)s;
+    buf_t b;
+    buf_init(&b);
+    buf_puts(&b, "{\"compare\":[{");
+    etcd_put_key(es, &b, "key", key);
+    buf_puts(&b, ",\"result\":\"EQUAL\",\"target\":\"CREATE\",\"create_revision\":\"0\"}],"
+                 "\"success\":[{\"request_put\":{");
+    etcd_put_key(es, &b, "key", key);
+    put_value(&b, value, len);
+    buf_puts(&b, "}}]}");
+    json_t *r = NULL;
+    int rc = run_txn(es, b.data, rev_out, &r);
+    buf_free(&b);
+    json_decref(r);
+    return rc;
+}
+
+int etcd_update(store_t *s, const char *key, const char *value, size_t len, int64_t if_mod_rev,
+                int64_t *rev_out)
+{
+    etcd_store_t *es = (etcd_store_t *)s;
+    buf_t b;
+    buf_init(&b);
+    buf_putc(&b, '{');
+    put_compare(es, &b, key, if_mod_rev);
+    buf_puts(&b, ",\"success\":[{\"request_put\":{");
+    etcd_put_key(es, &b, "key", key);
+    put_value(&b, value, len);
+    buf_puts(&b, "}}],\"failure\":[{\"request_range\":{");
+    etcd_put_key(es, &b, "key", key);
+    buf_puts(&b, "}}]}");
+    json_t *r = NULL;
+    int rc = run_txn(es, b.data, rev_out, &r);
+    buf_free(&b);
+    json_decref(r);
+    return rc;
+}
+
+int etcd_delete(store_t *s, const char *key, int64_t if_mod_rev, int64_t *rev_out, store_kv_t *prev)
+{
+    etcd_store_t *es = (etcd_store_t *)s;
+    buf_t b;
+    buf_init(&b);
+    buf_putc(&b, '{');
+    put_compare(es, &b, key, if_mod_rev);
+    buf_puts(&b, ",\"success\":[{\"request_delete_range\":{");
+    etcd_put_key(es, &b, "key", key);
+    buf_puts(&b, ",\"prev_kv\":true}}],\"failure\":[{\"request_range\":{");
+    etcd_put_key(es, &b, "key", key);
+    buf_puts(&b, "}}]}");
+    json_t *r = NULL;
+    int rc = run_txn(es, b.data, rev_out, &r);
+    buf_free(&b);
+    if (rc == STORE_OK && prev) {
+        json_t *dr = json_object_get(json_array_get(json_object_get(r, "responses"), 0),
+                                     "response_delete_range");
+        json_t *kv = json_array_get(json_object_get(dr, "prev_kvs"), 0);
+        if (!kv || etcd_decode_kv(es, kv, prev) != 0)
+            log_error("storage/etcd: delete %s: no previous value in the answer", key);
+    }
+    json_decref(r);
+    return rc;
+}
+
+int64_t etcd_current_rev(store_t *s)
+{
+    etcd_store_t *es = (etcd_store_t *)s;
+    json_t *r;
+    /* a count-only read of the single key "\0": cheap, and its header carries the revision */
+    if (etcd_post(es, "/v3/kv/range", "{\"key\":\"AA==\",\"count_only\":true}", &r) != STORE_OK)
+        return atomic_load(&es->last_rev);
+    int64_t rev = etcd_header_rev(es, r);
+    json_decref(r);
+    return rev;
+}
+
+int64_t etcd_compacted_rev(store_t *s)
+{
+    return atomic_load(&((etcd_store_t *)s)->compact_rev);
+}
+
+int etcd_compact(store_t *s, int64_t rev)
+{
+    etcd_store_t *es = (etcd_store_t *)s;
+    if (rev <= atomic_load(&es->compact_rev))
+        return STORE_COMPACTED;
+    char body[96];
+    snprintf(body, sizeof(body), "{\"revision\":\"%lld\",\"physical\":true}", (long long)rev);
+    json_t *r;
+    int rc = etcd_post(es, "/v3/kv/compaction", body, &r);
+    if (rc == STORE_COMPACTED)
+        etcd_note_compacted(es, rev);   /* someone compacted at or past rev already */
+    if (rc != STORE_OK)
+        return rc;
+    etcd_header_rev(es, r);
+    etcd_note_compacted(es, rev);
+    atomic_fetch_add(&es->n_compactions, 1);
+    json_decref(r);
+    return STORE_OK;
+}
+
+bool etcd_healthy(store_t *s)
+{
+    etcd_store_t *es = (etcd_store_t *)s;
+    if (atomic_load(&es->sink_lost))
+        return false;
+    json_t *r;
+    if (etcd_post(es, "/v3/maintenance/status", "{}", &r) != STORE_OK)
+        return false;
+    json_t *errs = json_object_get(r, "errors");
+    bool ok = json_array_size(errs) == 0;
+    etcd_header_rev(es, r);
+    json_decref(r);
+    return ok;
+}

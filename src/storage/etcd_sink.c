@@ -1,0 +1,168 @@
+/* storage/etcd: the live event feed. One thread keeps a /v3/watch stream open on
+ * the store's key prefix from the revision current when the sink was installed,
+ * passes every event to the sink in revision order (with prev_kv), and reconnects
+ * from the next revision when the stream drops. If etcd has compacted past that
+ * revision the events in between are lost: the feed stops, logs it, and the store
+ * reports unhealthy. Runs on a curl multi handle so close can wake it at once.
+ * Unlike the SQLite backend, events reach the sink after the write returned:
+ * callers that must read their own write wait with cache_wait_rev. */
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "storage/etcd_int.h"
+
+/* One watch response line. Returns false to drop the stream. */
+static bool sink_response(etcd_store_t *es, const char *s, size_t n)
+{
+    bool go_on = true;
+    json_t *j = json_loadb(s, n, 0, NULL);
+    json_t *res = json_object_get(j, "result");
+    if (!res) {
+        log_error("storage/etcd: watch: unexpected answer: %.*s", (int)(n > 200 ? 200 : n), s);
+        go_on = false;
+        goto out;
+    }
+    if (json_is_true(json_object_get(res, "canceled"))) {
+        int64_t crev = etcd_i64(res, "compact_revision");
+        if (crev > 0) {
+            etcd_note_compacted(es, crev);
+            log_error("storage/etcd: watch: revisions %lld..%lld were compacted before the cache "
+                      "saw them; the event feed stops and the store reports unhealthy",
+                      (long long)es->sink_next, (long long)crev - 1);
+            atomic_store(&es->sink_lost, true);
+        }
+        go_on = false;
+        goto out;
+    }
+    json_t *evs = json_object_get(res, "events");
+    for (size_t i = 0; i < json_array_size(evs); i++) {
+        int64_t rev = etcd_event(es, json_array_get(evs, i), "", 0, INT64_MAX, es->sink, es->sink_ctx);
+        if (rev < 0) {
+            log_error("storage/etcd: watch: malformed event");
+            go_on = false;
+            goto out;
+        }
+        if (rev >= es->sink_next)
+            es->sink_next = rev + 1;
+    }
+out:
+    json_decref(j);
+    return go_on;
+}
+
+static size_t sink_write(char *data, size_t sz, size_t nm, void *arg)
+{
+    etcd_store_t *es = arg;
+    buf_t *l = &es->sink_line;
+    buf_append(l, data, sz * nm);
+    char *nl;
+    while ((nl = memchr(l->data, '\n', l->len))) {
+        size_t n = (size_t)(nl - l->data);
+        bool ok = sink_response(es, l->data, n);
+        memmove(l->data, nl + 1, l->len - n - 1);
+        l->len -= n + 1;
+        if (!ok)
+            return 0;   /* makes curl end the transfer */
+    }
+    return atomic_load(&es->sink_stop) ? 0 : sz * nm;
+}
+
+static CURL *sink_handle(etcd_store_t *es, struct curl_slist *hdrs, char *url, size_t urlsz, buf_t *body)
+{
+    CURL *h = curl_easy_init();
+    if (!h)
+        return NULL;
+    snprintf(url, urlsz, "%s/v3/watch", es->endpoints[atomic_load(&es->cur_ep) % es->n_endpoints]);
+    buf_reset(body);
+    buf_puts(body, "{\"create_request\":{");
+    etcd_put_key(es, body, "key", "");
+    char *end = store_prefix_end(es->prefix);
+    char *enc = end ? etcd_b64(end, strlen(end)) : xstrdup("AA==");
+    buf_printf(body, ",\"range_end\":\"%s\",\"start_revision\":\"%lld\",\"prev_kv\":true}}", enc,
+               (long long)es->sink_next);
+    free(enc);
+    free(end);
+    buf_reset(&es->sink_line);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body->data);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)es->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, es);
+    return h;
+}
+
+static void *sink_main(void *arg)
+{
+    etcd_store_t *es = arg;
+    CURLM *m = es->sink_multi;
+    struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+    buf_t body;
+    buf_init(&body);
+    char url[512];
+    while (!atomic_load(&es->sink_stop) && !atomic_load(&es->sink_lost)) {
+        CURL *h = sink_handle(es, hdrs, url, sizeof(url), &body);
+        if (h) {
+            curl_multi_add_handle(m, h);
+            int running = 1;
+            while (running && !atomic_load(&es->sink_stop)) {
+                if (curl_multi_perform(m, &running) != CURLM_OK)
+                    break;
+                if (running)
+                    curl_multi_poll(m, NULL, 0, 1000, NULL);
+            }
+            curl_multi_remove_handle(m, h);
+            curl_easy_cleanup(h);
+        }
+        if (atomic_load(&es->sink_stop) || atomic_load(&es->sink_lost))
+            break;
+        /* the stream dropped (etcd restarted, endpoint down): try the next endpoint soon */
+        log_warn("storage/etcd: watch %s ended; reconnecting from revision %lld", url,
+                 (long long)es->sink_next);
+        atomic_store(&es->cur_ep, (atomic_load(&es->cur_ep) + 1) % es->n_endpoints);
+        curl_multi_poll(m, NULL, 0, 500, NULL);   /* woken early by close */
+    }
+    buf_free(&body);
+    curl_slist_free_all(hdrs);
+    return NULL;
+}
+
+void etcd_set_sink(store_t *s, store_sink_fn fn, void *ctx)
+{
+    etcd_store_t *es = (etcd_store_t *)s;
+    if (es->sink_started) {
+        log_error("storage/etcd: a sink is already installed; ignored");
+        return;
+    }
+    es->sink = fn;
+    es->sink_ctx = ctx;
+    /* from the revision after the current one: cache_set_start reads the current revision
+     * after installing the sink and skips what it already loaded */
+    es->sink_next = etcd_current_rev(s) + 1;
+    buf_init(&es->sink_line);
+    es->sink_multi = curl_multi_init();
+    if (!es->sink_multi || pthread_create(&es->sink_thr, NULL, sink_main, es) != 0) {
+        log_error("storage/etcd: cannot start the watch thread; the store reports unhealthy");
+        atomic_store(&es->sink_lost, true);
+        if (es->sink_multi)
+            curl_multi_cleanup(es->sink_multi);
+        es->sink_multi = NULL;
+        buf_free(&es->sink_line);
+        return;
+    }
+    es->sink_started = true;
+}
+
+void etcd_sink_stop(etcd_store_t *es)
+{
+    if (!es->sink_started)
+        return;
+    atomic_store(&es->sink_stop, true);
+    curl_multi_wakeup(es->sink_multi);
+    pthread_join(es->sink_thr, NULL);
+    curl_multi_cleanup(es->sink_multi);
+    buf_free(&es->sink_line);
+    es->sink_started = false;
+}
