@@ -19,6 +19,7 @@
 #include "test_helpers.h"
 #include "storage/storage.h"
 #include "util/util.h"
+#include "store_contract.h"
 
 #define ETCD_BIN "/usr/bin/etcd"
 
@@ -136,65 +137,12 @@ static void test_crud(void **state)
     (void)state;
     NEED_ETCD();
     store_t *s = open_prefix("/t-crud");
-    int64_t b = store_current_rev(s), rev = -1;
+    int64_t b = store_current_rev(s);
     assert_true(b >= 1);
-    store_kv_t kv;
-    assert_int_equal(store_get(s, "/a", &kv), STORE_NOT_FOUND);
-    assert_int_equal(store_create(s, "/a", "{\"v\":1}", 7, &rev), STORE_OK);
-    assert_int_equal(rev, b + 1);
-    assert_int_equal(store_create(s, "/a", "x", 1, &rev), STORE_EXISTS);
-    assert_int_equal(store_current_rev(s), b + 1);
-
-    assert_int_equal(store_get(s, "/a", &kv), STORE_OK);
-    assert_string_equal(kv.key, "/a");
-    assert_string_equal(kv.value, "{\"v\":1}");
-    assert_int_equal(kv.value_len, 7);
-    assert_int_equal(kv.create_rev, b + 1);
-    assert_int_equal(kv.mod_rev, b + 1);
-    store_kv_free(&kv);
-
-    assert_int_equal(store_update(s, "/a", "{\"v\":2}", 7, b + 1, &rev), STORE_OK);
-    assert_int_equal(rev, b + 2);
-    assert_int_equal(store_update(s, "/a", "{\"v\":3}", 7, b + 1, &rev), STORE_CONFLICT);
-    assert_int_equal(store_update(s, "/missing", "x", 1, 0, &rev), STORE_NOT_FOUND);
-    assert_int_equal(store_update(s, "/missing", "x", 1, 5, &rev), STORE_NOT_FOUND);
-    assert_int_equal(store_update(s, "/a", "{\"v\":3}", 7, 0, &rev), STORE_OK);
-    assert_int_equal(rev, b + 3);
-    assert_int_equal(store_get(s, "/a", &kv), STORE_OK);
-    assert_string_equal(kv.value, "{\"v\":3}");
-    assert_int_equal(kv.create_rev, b + 1);
-    assert_int_equal(kv.mod_rev, b + 3);
-    store_kv_free(&kv);
-
-    store_kv_t prev;
-    assert_int_equal(store_delete(s, "/a", b + 2, &rev, &prev), STORE_CONFLICT);
-    assert_null(prev.key);
-    assert_int_equal(store_delete(s, "/a", b + 3, &rev, &prev), STORE_OK);
-    assert_int_equal(rev, b + 4);
-    assert_string_equal(prev.key, "/a");
-    assert_string_equal(prev.value, "{\"v\":3}");
-    assert_int_equal(prev.mod_rev, b + 3);
-    assert_int_equal(prev.create_rev, b + 1);
-    store_kv_free(&prev);
-    assert_int_equal(store_get(s, "/a", &kv), STORE_NOT_FOUND);
-    assert_int_equal(store_delete(s, "/a", 0, &rev, NULL), STORE_NOT_FOUND);
-    assert_int_equal(store_update(s, "/a", "x", 1, 0, &rev), STORE_NOT_FOUND);
-
-    /* re-create: a new incarnation; an empty value round-trips */
-    assert_int_equal(store_create(s, "/a", "", 0, &rev), STORE_OK);
-    assert_int_equal(rev, b + 5);
-    assert_int_equal(store_get(s, "/a", &kv), STORE_OK);
-    assert_int_equal(kv.create_rev, b + 5);
-    assert_string_equal(kv.value, "");
-    assert_int_equal(kv.value_len, 0);
-    store_kv_free(&kv);
-    assert_int_equal(store_current_rev(s), b + 5);
-    assert_true(store_healthy(s));
-    store_stats_t st;
-    store_get_stats(s, &st);
-    assert_int_equal(st.writes, 12);
+    contract_crud(s, b);
 
     /* the key prefix isolates stores: another prefix does not see /a */
+    store_kv_t kv;
     store_t *o = open_prefix("/u-other");
     assert_int_equal(store_get(o, "/a", &kv), STORE_NOT_FOUND);
     store_close(o);
@@ -228,111 +176,22 @@ static void test_large_value(void **state)
     store_close(s);
 }
 
-static int64_t put(store_t *s, const char *key, const char *val)
-{
-    int64_t rev = 0;
-    store_kv_t kv;
-    if (store_get(s, key, &kv) == STORE_OK) {
-        assert_int_equal(store_update(s, key, val, strlen(val), 0, &rev), STORE_OK);
-        store_kv_free(&kv);
-    } else {
-        assert_int_equal(store_create(s, key, val, strlen(val), &rev), STORE_OK);
-    }
-    return rev;
-}
-
 static void test_range(void **state)
 {
     (void)state;
     NEED_ETCD();
     store_t *s = open_prefix("/t-range");
-    int64_t b = store_current_rev(s);
-    const char *order[] = { "/p/e", "/p/a", "/p/d", "/q/x", "/p/c", "/p/b", "/o/z", "/pz" };
-    for (size_t i = 0; i < 8; i++)
-        put(s, order[i], order[i]);
-    store_kv_t *items;
-    size_t n;
-    int64_t rev;
-    bool more;
-    assert_int_equal(store_range(s, "/p/", NULL, 0, 0, &items, &n, &rev, &more), STORE_OK);
-    assert_int_equal(n, 5);
-    assert_false(more);
-    assert_int_equal(rev, b + 8);
-    const char *want[] = { "/p/a", "/p/b", "/p/c", "/p/d", "/p/e" };
-    for (size_t i = 0; i < 5; i++) {
-        assert_string_equal(items[i].key, want[i]);
-        assert_string_equal(items[i].value, want[i]);
-    }
-    store_kvs_free(items, n);
-
-    assert_int_equal(store_range(s, "/p/", NULL, 0, 2, &items, &n, &rev, &more), STORE_OK);
-    assert_int_equal(n, 2);
-    assert_true(more);
-    assert_string_equal(items[1].key, "/p/b");
-    store_kvs_free(items, n);
-    assert_int_equal(store_range(s, "/p/", "/p/b\x01", 0, 2, &items, &n, &rev, &more), STORE_OK);
-    assert_int_equal(n, 2);
-    assert_true(more);
-    assert_string_equal(items[0].key, "/p/c");
-    assert_string_equal(items[1].key, "/p/d");
-    store_kvs_free(items, n);
-    assert_int_equal(store_range(s, "/p/", "/p/e", 0, 2, &items, &n, &rev, &more), STORE_OK);
-    assert_int_equal(n, 1);
-    assert_false(more);
-    store_kvs_free(items, n);
-    assert_int_equal(store_range(s, "/p/", "/a", 0, 0, &items, &n, &rev, &more), STORE_OK);
-    assert_int_equal(n, 5);
-    store_kvs_free(items, n);
-    /* empty prefix: everything under this store's key prefix, nothing of other tests */
-    assert_int_equal(store_range(s, "", NULL, 0, 0, &items, &n, &rev, &more), STORE_OK);
-    assert_int_equal(n, 8);
-    assert_string_equal(items[0].key, "/o/z");
-    assert_string_equal(items[7].key, "/q/x");
-    store_kvs_free(items, n);
-    /* at a past revision: only the first 3 writes */
-    assert_int_equal(store_range(s, "/p/", NULL, b + 3, 0, &items, &n, &rev, &more), STORE_OK);
-    assert_int_equal(rev, b + 3);
-    assert_int_equal(n, 3);
-    assert_string_equal(items[0].key, "/p/a");
-    assert_string_equal(items[1].key, "/p/d");
-    assert_string_equal(items[2].key, "/p/e");
-    store_kvs_free(items, n);
-    /* a past revision shows the value as it was then */
-    put(s, "/p/a", "changed");
-    assert_int_equal(store_range(s, "/p/a", NULL, b + 8, 0, &items, &n, &rev, &more), STORE_OK);
-    assert_int_equal(n, 1);
-    assert_string_equal(items[0].value, "/p/a");
-    store_kvs_free(items, n);
-    assert_int_equal(store_range(s, "/p/", NULL, b + 99, 0, &items, &n, &rev, &more), STORE_FUTURE_REV);
-    assert_null(items);
+    contract_range(s, store_current_rev(s));
     store_close(s);
 }
 
-typedef struct evlog {
-    store_event_t ev[32];
-    char *keys[32], *vals[32], *prevs[32];
-    size_t n;
-} evlog_t;
-
-static void evlog_sink(void *ctx, const store_event_t *ev)
+static void test_past_revisions(void **state)
 {
-    evlog_t *l = ctx;
-    assert_true(l->n < 32);
-    l->ev[l->n] = *ev;
-    l->keys[l->n] = strdup(ev->key);
-    l->vals[l->n] = ev->value ? strndup(ev->value, ev->value_len) : NULL;
-    l->prevs[l->n] = ev->prev_value ? strndup(ev->prev_value, ev->prev_value_len) : NULL;
-    l->n++;
-}
-
-static void evlog_free(evlog_t *l)
-{
-    for (size_t i = 0; i < l->n; i++) {
-        free(l->keys[i]);
-        free(l->vals[i]);
-        free(l->prevs[i]);
-    }
-    l->n = 0;
+    (void)state;
+    NEED_ETCD();
+    store_t *s = open_prefix("/t-past");
+    contract_past_revisions(s);
+    store_close(s);
 }
 
 static void test_replay(void **state)
@@ -398,7 +257,7 @@ static void feed_sink(void *ctx, const store_event_t *ev)
 {
     feed_t *f = ctx;
     pthread_mutex_lock(&f->mu);
-    if (f->log.n < 32) {
+    if (f->log.n < EVLOG_MAX) {
         evlog_t *l = &f->log;
         l->ev[l->n] = *ev;
         l->keys[l->n] = strdup(ev->key);
@@ -629,13 +488,10 @@ static void test_compaction(void **state)
         put(s, "/c/k", i % 2 ? "odd" : "even");     /* b+1 .. b+5 */
     assert_int_equal(store_compacted_rev(s), 0);
     assert_int_equal(store_compact(s, b + 3), STORE_OK);
-    assert_int_equal(store_compacted_rev(s), b + 3);
-    assert_int_equal(store_compact(s, b + 3), STORE_COMPACTED);
-    assert_int_equal(store_compact(s, b + 99), STORE_FUTURE_REV);
+    contract_compaction_bounds(s, "/c/", b, b + 3);
     store_kv_t *items;
     size_t n;
     bool more;
-    assert_int_equal(store_range(s, "/c/", NULL, b + 2, 0, &items, &n, &rev, &more), STORE_COMPACTED);
     assert_int_equal(store_range(s, "/c/", NULL, b + 3, 0, &items, &n, &rev, &more), STORE_OK);
     assert_int_equal(n, 1);
     assert_string_equal(items[0].value, "even");
@@ -667,6 +523,7 @@ int main(void)
         cmocka_unit_test(test_crud),
         cmocka_unit_test(test_large_value),
         cmocka_unit_test(test_range),
+        cmocka_unit_test(test_past_revisions),
         cmocka_unit_test(test_replay),
         cmocka_unit_test(test_sink),
         cmocka_unit_test(test_sink_reconnect),
