@@ -31,9 +31,7 @@ api_req_t *api_req_new(api_t *a, http_req_t *h)
     r->ictx.cfg = &a->cfg.image;
     r->ictx.now = r->now;
     r->ictx.get_stream = get_stream;
-    r->ictx.arg = a;
-    r->opt.grace_period_seconds = -1;
-    r->opt.orphan_dependents = -1;
+    r->ictx.arg = a; /* r->opt: req_options_parse sets every default */
     return r;
 }
 

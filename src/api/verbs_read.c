@@ -95,7 +95,6 @@ typedef struct list_acc {
     size_t n, cap;
     size_t limit;          /* 0 = all */
     bool more;
-    const char *skip_key;  /* exclusive start (continue) */
 } list_acc_t;
 
 static void acc_push(list_acc_t *acc, cache_obj_t *o)
@@ -110,8 +109,6 @@ static void acc_push(list_acc_t *acc, cache_obj_t *o)
 static int acc_visit(void *arg, cache_obj_t *o)
 {
     list_acc_t *acc = arg;
-    if (acc->skip_key && strcmp(o->key, acc->skip_key) == 0)
-        return 0;
     if (!obj_matches(acc->r, acc->ls, acc->fs, o))
         return 0;
     if (acc->limit && acc->n >= acc->limit) {
@@ -130,14 +127,13 @@ static cache_obj_t *build_owned(kind_def_t *k, const store_kv_t *kv)
     return o;
 }
 
-/* Reads a page at a past revision from the store, filtering as it goes. acc->skip_key, if
- * set, is an exclusive start (the last key of the previous page). */
-static int list_from_store(list_acc_t *acc, const char *prefix, const char *from_key, int64_t rev)
+/* Reads a page at a past revision from the store, filtering as it goes. from_key is where
+ * reading starts; if exclusive, that key itself (the last one of the previous page) is skipped. */
+static int list_from_store(list_acc_t *acc, const char *prefix, const char *from_key, bool exclusive, int64_t rev)
 {
     api_req_t *r = acc->r;
     char *cursor = xstrdup(from_key);
-    char *skip = acc->skip_key ? xstrdup(acc->skip_key) : NULL;
-    acc->skip_key = NULL;
+    char *skip = exclusive ? xstrdup(from_key) : NULL;
     int rc;
     for (;;) {
         store_kv_t *kvs = NULL;
@@ -256,15 +252,14 @@ void verb_list(http_req_t *h, void *arg)
             apierr_set(&r->err, APIERR_BAD_REQUEST, "continue key is not valid for this list");
             goto fail;
         }
-        acc.skip_key = from_key;
-        int rc = list_from_store(&acc, prefix, from_key, rev);
+        int rc = list_from_store(&acc, prefix, from_key, true, rev);
         if (rc != STORE_OK) {
             list_fail_store(r, rc);
             goto fail;
         }
     } else if (r->opt.resource_version && r->opt.rv_match == RVM_EXACT && strcmp(r->opt.resource_version, "0")) {
         rev = strtoll(r->opt.resource_version, NULL, 10);
-        int rc = list_from_store(&acc, prefix, prefix, rev);
+        int rc = list_from_store(&acc, prefix, prefix, false, rev);
         if (rc != STORE_OK) {
             list_fail_store(r, rc);
             goto fail;
