@@ -1,10 +1,12 @@
-/* image-apiserver: flags and wiring. Serves image.openshift.io/v1 on the embedded store. */
+/* image-apiserver: flags and wiring. Serves image.openshift.io/v1 on the embedded store,
+ * or on etcd (--etcd-servers), where several replicas can share one etcd. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "api/api.h"
 #include "server/http.h"
@@ -21,11 +23,21 @@ static void usage(FILE *f)
             "Flags:\n"
             "  --listen ADDR:PORT               address to serve on (default 127.0.0.1:8080)\n"
             "  --data-dir DIR                   embedded store directory (default ./data)\n"
+            "  --etcd-servers URL[,URL...]      store in etcd v3 instead (http:// or https://); replicas\n"
+            "                                   sharing one etcd and prefix serve the same data\n"
+            "  --etcd-prefix PREFIX             key prefix in etcd (default /image-apiserver)\n"
+            "  --etcd-cafile FILE               CA bundle for etcd's TLS certificate\n"
+            "  --etcd-certfile FILE             client certificate for etcd (with --etcd-keyfile)\n"
+            "  --etcd-keyfile FILE              its private key\n"
+            "  --etcd-timeout SECONDS           per-request timeout talking to etcd (default 5)\n"
+            "  --leader-lease-duration SECONDS  etcd: lease of the elected leader that runs compaction\n"
+            "                                   (default 15)\n"
             "  --registry-hostname HOST[:PORT]  integrated registry name for status.dockerImageRepository\n"
             "  --public-registry-hostname HOST  external registry name for status.publicDockerImageRepository\n"
             "  --default-import-mode MODE       Legacy (default) or PreserveOriginal\n"
             "  --compact-retain N               revisions of history kept by compaction (default 10000)\n"
-            "  --compact-interval SECONDS       automatic compaction period, 0 = off (default 60)\n"
+            "  --compact-interval SECONDS       automatic compaction period, 0 = off (default 60;\n"
+            "                                   on etcd only the elected leader compacts)\n"
             "  --max-body BYTES                 request body limit (default 3145728)\n"
             "  --threads N                      HTTP event-loop threads (default: number of cores)\n"
             "  --watch-bookmark-interval SECONDS  BOOKMARK period for watches that ask (default 60)\n"
@@ -37,6 +49,7 @@ static void usage(FILE *f)
 enum {
     OPT_LISTEN = 1000, OPT_DATA_DIR, OPT_REGISTRY, OPT_PUBLIC_REGISTRY, OPT_IMPORT_MODE, OPT_COMPACT_RETAIN,
     OPT_COMPACT_INTERVAL, OPT_MAX_BODY, OPT_THREADS, OPT_BOOKMARK, OPT_LOG_LEVEL, OPT_HELP, OPT_VERSION,
+    OPT_ETCD_SERVERS, OPT_ETCD_PREFIX, OPT_ETCD_CA, OPT_ETCD_CERT, OPT_ETCD_KEY, OPT_ETCD_TIMEOUT, OPT_LEASE,
 };
 
 static int parse_int(const char *flag, const char *v, long long min, long long *out)
@@ -65,6 +78,13 @@ int main(int argc, char **argv)
         {"threads", required_argument, NULL, OPT_THREADS},
         {"watch-bookmark-interval", required_argument, NULL, OPT_BOOKMARK},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+        {"etcd-servers", required_argument, NULL, OPT_ETCD_SERVERS},
+        {"etcd-prefix", required_argument, NULL, OPT_ETCD_PREFIX},
+        {"etcd-cafile", required_argument, NULL, OPT_ETCD_CA},
+        {"etcd-certfile", required_argument, NULL, OPT_ETCD_CERT},
+        {"etcd-keyfile", required_argument, NULL, OPT_ETCD_KEY},
+        {"etcd-timeout", required_argument, NULL, OPT_ETCD_TIMEOUT},
+        {"leader-lease-duration", required_argument, NULL, OPT_LEASE},
         {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
@@ -72,6 +92,8 @@ int main(int argc, char **argv)
     http_config_t hcfg = {.listen = "127.0.0.1:8080"};
     store_options_t sopt = {.data_dir = "./data", .compact_retain = 10000, .compact_interval_s = 60};
     api_config_t acfg = {.image = {.default_import_mode = "Legacy"}};
+    store_etcd_options_t eopt = {.key_prefix = "/image-apiserver", .timeout_ms = 5000};
+    int lease_s = 15;
     long long n;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -122,6 +144,30 @@ int main(int argc, char **argv)
                 return 2;
             }
             break;
+        case OPT_ETCD_SERVERS: eopt.endpoints = optarg; break;
+        case OPT_ETCD_PREFIX:
+            if (optarg[0] != '/') {
+                fprintf(stderr, "image-apiserver: --etcd-prefix must start with /\n");
+                return 2;
+            }
+            /* keys are "/image.openshift.io/...": a trailing slash would double it */
+            for (size_t l = strlen(optarg); l > 1 && optarg[l - 1] == '/'; l--)
+                optarg[l - 1] = '\0';
+            eopt.key_prefix = optarg;
+            break;
+        case OPT_ETCD_CA: eopt.ca_file = optarg; break;
+        case OPT_ETCD_CERT: eopt.cert_file = optarg; break;
+        case OPT_ETCD_KEY: eopt.key_file = optarg; break;
+        case OPT_ETCD_TIMEOUT:
+            if (parse_int("--etcd-timeout", optarg, 1, &n))
+                return 2;
+            eopt.timeout_ms = (int)n * 1000;
+            break;
+        case OPT_LEASE:
+            if (parse_int("--leader-lease-duration", optarg, 1, &n))
+                return 2;
+            lease_s = (int)n;
+            break;
         case OPT_HELP: case 'h': usage(stdout); return 0;
         case OPT_VERSION: printf("image-apiserver %s (Kubernetes API v1.32, image.openshift.io/v1)\n", IAS_VERSION); return 0;
         default: usage(stderr); return 2;
@@ -147,13 +193,34 @@ int main(int argc, char **argv)
         setrlimit(RLIMIT_NOFILE, &rl);
     }
 
+    if ((eopt.cert_file != NULL) != (eopt.key_file != NULL)) {
+        fprintf(stderr, "image-apiserver: --etcd-certfile and --etcd-keyfile go together\n");
+        return 2;
+    }
+    if (!eopt.endpoints && (eopt.ca_file || eopt.cert_file)) {
+        fprintf(stderr, "image-apiserver: the --etcd-* TLS flags need --etcd-servers\n");
+        return 2;
+    }
+
     int rc = 1;
     store_t *store = NULL;
     api_t *api = NULL;
     http_server_t *srv = NULL;
-    if (store_open_sqlite(&sopt, &store) != STORE_OK) {
-        log_error("cannot open the embedded store in %s", sopt.data_dir);
-        goto out;
+    store_election_t *leader = NULL;
+    store_compactor_t *compactor = NULL;
+    char where[600];
+    if (eopt.endpoints) {
+        if (store_open_etcd(&eopt, &store) != STORE_OK) {
+            log_error("cannot reach etcd at %s", eopt.endpoints);
+            goto out;
+        }
+        snprintf(where, sizeof where, "etcd %s, prefix %s", eopt.endpoints, eopt.key_prefix);
+    } else {
+        if (store_open_sqlite(&sopt, &store) != STORE_OK) {
+            log_error("cannot open the embedded store in %s", sopt.data_dir);
+            goto out;
+        }
+        snprintf(where, sizeof where, "data dir %s", sopt.data_dir);
     }
     acfg.advertise_address = hcfg.listen;
     api = api_new(&acfg, store);
@@ -164,15 +231,25 @@ int main(int argc, char **argv)
         log_error("cannot load the cache from the store");
         goto out;
     }
+    if (eopt.endpoints) {
+        /* work that must run once among the replicas: compaction (later: controllers) */
+        char host[256] = "localhost", identity[400];
+        gethostname(host, sizeof host - 1);
+        snprintf(identity, sizeof identity, "%s_%s_%d", host, hcfg.listen, (int)getpid());
+        leader = store_election_start(store, "image-apiserver", identity, lease_s);
+        compactor = store_compactor_start(store, leader, sopt.compact_retain, sopt.compact_interval_s);
+    }
     if (http_server_start(srv) != 0)
         goto out;
-    log_info("image-apiserver %s serving on http://%s (data dir %s)", IAS_VERSION, hcfg.listen, sopt.data_dir);
+    log_info("image-apiserver %s serving on http://%s (%s)", IAS_VERSION, hcfg.listen, where);
     int sig;
     sigwait(&sigs, &sig);
     log_info("signal %d: shutting down", sig);
     rc = 0;
 out:
     http_server_free(srv);
+    store_compactor_stop(compactor);
+    store_election_stop(leader);   /* resigns: another replica takes over at once */
     api_free(api);
     if (store)
         store_close(store);

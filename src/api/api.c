@@ -57,6 +57,30 @@ static void respond_not_found(http_req_t *h)
     apierr_clear(&e);
 }
 
+static void readyz(http_req_t *h, void *arg)
+{
+    api_t *a = arg;
+    if (!atomic_load(&a->ready))
+        respond_text(h, 503, "not ready: loading the cache");
+    else if (!store_healthy(a->store))
+        respond_text(h, 503, "not ready: the store is unavailable");
+    else
+        respond_text(h, 200, "ok");
+}
+
+/* On etcd a get or watch first asks etcd for its revision (read_barrier.c): off the loop. */
+static void get_deferred(http_req_t *h, void *arg)
+{
+    (void)h;
+    verb_get(arg);
+}
+
+static void watch_deferred(http_req_t *h, void *arg)
+{
+    (void)h;
+    verb_watch(arg);
+}
+
 static bool simple_route(api_t *a, http_req_t *h, const char *path)
 {
     if (strcmp(path, "/version") == 0) {
@@ -73,8 +97,10 @@ static bool simple_route(api_t *a, http_req_t *h, const char *path)
         return true;
     }
     if (strcmp(path, "/readyz") == 0) {
-        bool ok = atomic_load(&a->ready) && store_healthy(a->store);
-        respond_text(h, ok ? 200 : 503, ok ? "ok" : "not ready");
+        if (store_reads_need_barrier(a->store))
+            http_defer(h, readyz, a);   /* asks etcd: may block */
+        else
+            readyz(h, a);
         return true;
     }
     return false;
@@ -208,10 +234,17 @@ static void route_resource(api_t *a, http_req_t *h, const char *rest)
         r->err.retry_after = 1;
         goto fail;
     }
+    bool barrier = store_reads_need_barrier(a->store);
     if (strcmp(r->verb, "get") == 0) {
-        verb_get(r);
+        if (barrier)
+            http_defer(h, get_deferred, r);
+        else
+            verb_get(r);
     } else if (strcmp(r->verb, "watch") == 0) {
-        verb_watch(r);
+        if (barrier)
+            http_defer(h, watch_deferred, r);
+        else
+            verb_watch(r);
     } else if (strcmp(r->verb, "list") == 0) {
         http_defer(h, verb_list, r);
     } else if (strcmp(r->verb, "create") == 0) {

@@ -158,6 +158,11 @@ json_t *table_row(const kind_def_t *k, cache_obj_t *o, include_object_t inc, int
 json_t *table_row_from_json(const kind_def_t *k, const json_t *obj, include_object_t inc, int64_t now);
 json_t *partial_object(const obj_extra_t *x);
 
+/* read_barrier.c: consistent reads on etcd (see the file). 0, or -1 with r->err set. */
+int api_consistent_read(api_req_t *r, cache_t *c);
+/* Waits for the cache to reach rev where that can happen (etcd), else 504 Too large resource version. */
+int api_wait_rev(api_req_t *r, cache_t *c, int64_t rev);
+
 /* verbs_read.c */
 void verb_get(api_req_t *r);
 void verb_list(http_req_t *h, void *arg);

@@ -173,6 +173,8 @@ void verb_deletecollection(http_req_t *h, void *arg)
     if (selectors_parse(r, NULL, &acc.ls, &acc.fs) != 0)
         goto fail;
     int64_t rev = 0;
+    if (api_consistent_read(r, r->kind->cache) != 0)
+        goto fail;
     cache_scan(r->kind->cache, prefix, NULL, dc_visit, &acc, &rev);
     for (size_t i = 0; i < acc.n; i++) {
         json_t *obj = NULL;

@@ -72,6 +72,11 @@ void verb_get(api_req_t *r)
         }
         goto out;
     }
+    /* resourceVersion "0" (or any) may be served from the cache as it is */
+    if ((!r->opt.resource_version || !*r->opt.resource_version) && api_consistent_read(r, r->kind->cache) != 0) {
+        api_respond_error(r);
+        goto out;
+    }
     cache_obj_t *o = cache_get(r->kind->cache, key);
     if (!o) {
         apierr_not_found(&r->err, r->kind->resource, API_GROUP, r->name);
@@ -265,13 +270,13 @@ void verb_list(http_req_t *h, void *arg)
             goto fail;
         }
     } else {
-        if (r->opt.resource_version && strcmp(r->opt.resource_version, "0")) {
-            int64_t want = strtoll(r->opt.resource_version, NULL, 10);
-            if (want > cache_rev(r->kind->cache) && cache_wait_rev(r->kind->cache, want, 3000) != 0) {
-                apierr_set(&r->err, APIERR_TIMEOUT, "Too large resource version: %lld, current: %lld",
-                           (long long)want, (long long)cache_rev(r->kind->cache));
+        if (!r->opt.resource_version || !*r->opt.resource_version) {
+            if (api_consistent_read(r, r->kind->cache) != 0)
                 goto fail;
-            }
+        } else if (strcmp(r->opt.resource_version, "0")) {
+            /* NotOlderThan: wait until the cache is there */
+            if (api_wait_rev(r, r->kind->cache, strtoll(r->opt.resource_version, NULL, 10)) != 0)
+                goto fail;
         }
         cache_scan(r->kind->cache, prefix, NULL, acc_visit, &acc, &rev);
     }

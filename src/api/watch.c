@@ -238,9 +238,14 @@ void verb_watch(api_req_t *r)
         if (!end || *end || from < 0)
             apierr_set(&r->err, APIERR_BAD_REQUEST, "invalid resource version: %s", r->opt.resource_version);
     }
-    if (!apierr_is_set(&r->err) && from > cache_rev(r->kind->cache))
-        apierr_set(&r->err, APIERR_TIMEOUT, "Too large resource version: %lld, current: %lld", (long long)from,
-                   (long long)cache_rev(r->kind->cache));
+    if (!apierr_is_set(&r->err)) {
+        /* no resourceVersion: start at the most recent state, which on etcd means the cache
+         * must first catch up with it; an explicit one newer than the cache: wait (etcd) */
+        if (!r->opt.resource_version || !*r->opt.resource_version)
+            api_consistent_read(r, r->kind->cache);
+        else
+            api_wait_rev(r, r->kind->cache, from);
+    }
     if (!w->ls || !w->fs || apierr_is_set(&r->err)) {
         api_respond_error(r);
         label_selector_free(w->ls);

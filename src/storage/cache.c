@@ -174,6 +174,44 @@ static void cache_apply(cache_t *c, const store_event_t *sev)
     pthread_rwlock_unlock(&c->lock);
 }
 
+static int cache_load(cache_t *c, int64_t rev);
+
+/* RESET: the store lost history before sev->rev. Reloads c as of the current revision (at
+ * least sev->rev; later sink events up to it are then skipped as already loaded) and ends
+ * every watcher with 410: it may have missed changes. Retries while the store is down.
+ * Caller holds applymu. */
+static void cache_reload(cache_t *c)
+{
+    cache_t fresh = {.cs = c->cs, .prefix = c->prefix, .prefix_len = c->prefix_len,
+                     .build = c->build, .ctx = c->ctx};
+    while (cache_load(&fresh, 0) != STORE_OK) {
+        if (atomic_load(&c->cs->closing))
+            return;
+        log_warn("cache: reloading %s failed; retrying", c->prefix);
+        struct timespec ts = {0, 500 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    pthread_rwlock_wrlock(&c->lock);
+    cache_obj_t **old = c->idx;
+    size_t n_old = c->n;
+    c->idx = fresh.idx;
+    c->n = fresh.n;
+    c->cap = fresh.cap;
+    for (size_t j = 0; j < c->ring_n; j++)
+        cache_event_clear(&c->ring[(c->ring_start + j) % c->ring_size]);
+    c->ring_start = c->ring_n = 0;
+    c->ring_base = fresh.ring_base;
+    atomic_store(&c->rev, atomic_load(&fresh.rev));
+    cache_event_t marker = {0};   /* no object: the dispatcher ends c's watchers */
+    dispatch_push(c, &marker);
+    pthread_rwlock_unlock(&c->lock);
+    for (size_t j = 0; j < n_old; j++)
+        cache_obj_unref(old[j]);
+    free(old);
+    log_warn("cache: %s reloaded at revision %lld (%zu objects); its watches end with 410",
+             c->prefix, (long long)atomic_load(&c->rev), c->n);
+}
+
 /* The store sink: runs on the store's writer thread, in revision order. */
 static void cache_sink(void *ctx, const store_event_t *sev)
 {
@@ -181,9 +219,13 @@ static void cache_sink(void *ctx, const store_event_t *sev)
     pthread_mutex_lock(&cs->applymu);
     for (size_t i = 0; i < cs->n; i++) {
         cache_t *c = cs->caches[i];
+        if (sev->type == STORE_EV_RESET) {
+            cache_reload(c);
+            continue;
+        }
         if (sev->rev <= atomic_load(&c->rev))
             continue;   /* already part of the initial load */
-        if (strncmp(sev->key, c->prefix, c->prefix_len) == 0)
+        if (sev->type != STORE_EV_PROGRESS && strncmp(sev->key, c->prefix, c->prefix_len) == 0)
             cache_apply(c, sev);
         else
             atomic_store(&c->rev, sev->rev);
@@ -237,7 +279,7 @@ static int key_cmp(const void *a, const void *b)
     return strcmp((*(cache_obj_t *const *)a)->key, (*(cache_obj_t *const *)b)->key);
 }
 
-/* Loads one cache at revision rev. Caller holds applymu. */
+/* Loads one cache at revision rev (0 = current). Caller holds applymu. */
 static int cache_load(cache_t *c, int64_t rev)
 {
     store_kv_t *items = NULL;
@@ -260,8 +302,8 @@ static int cache_load(cache_t *c, int64_t rev)
     if (!sorted)
         qsort(c->idx, c->n, sizeof(*c->idx), key_cmp);
     store_kvs_free(items, n);
-    c->ring_base = rev;
-    atomic_store(&c->rev, rev);
+    c->ring_base = got;   /* = rev, or the current revision when rev is 0 */
+    atomic_store(&c->rev, got);
     return STORE_OK;
 }
 
@@ -296,6 +338,7 @@ void cache_set_free(cache_set_t *cs)
 {
     if (!cs)
         return;
+    atomic_store(&cs->closing, true);   /* a reload retrying in the sink gives up */
     if (cs->started)
         store_set_sink(cs->store, NULL, NULL);   /* waits for a sink call in progress */
     cache_watchers_shutdown(cs);

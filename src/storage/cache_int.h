@@ -11,7 +11,8 @@
 
 #include "storage/storage.h"
 
-/* An event queued for the dispatcher; holds its own references. */
+/* An event queued for the dispatcher; holds its own references. An event without an
+ * object is a reset marker: the dispatcher ends every watcher of c with 410. */
 typedef struct cache_qent {
     cache_t *c;
     cache_event_t ev;
@@ -70,6 +71,7 @@ struct cache_set {
     pthread_mutex_t revmu;
     pthread_cond_t revcond;
     atomic_int rev_waiters;
+    atomic_bool closing;          /* cache_set_free has begun */
 };
 
 /* cache.c */

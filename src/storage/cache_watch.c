@@ -272,6 +272,11 @@ static void activate(cache_watcher_t *w)
 static void fan_out(cache_qent_t *e)
 {
     cache_t *c = e->c;
+    if (!e->ev.obj) {   /* reset marker: the cache was reloaded, watchers may have missed changes */
+        for (size_t i = 0; i < c->nw; i++)
+            watcher_end(c->w[i], STORE_COMPACTED);
+        return;
+    }
     const char *key = e->ev.obj->key;
     for (size_t i = 0; i < c->nw; i++) {
         cache_watcher_t *w = c->w[i];

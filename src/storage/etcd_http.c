@@ -137,10 +137,52 @@ static int map_error(const char *msg)
     return STORE_UNAVAILABLE;
 }
 
+void etcd_curl_tls(etcd_store_t *es, void *curl)
+{
+    CURL *h = curl;
+    if (es->ca_file)
+        curl_easy_setopt(h, CURLOPT_CAINFO, es->ca_file);
+    if (es->cert_file)
+        curl_easy_setopt(h, CURLOPT_SSLCERT, es->cert_file);
+    if (es->key_file)
+        curl_easy_setopt(h, CURLOPT_SSLKEY, es->key_file);
+}
+
+/* An idle handle (its connection to etcd still open) or a new one. */
+static CURL *handle_get(etcd_store_t *es)
+{
+    CURL *h = NULL;
+    pthread_mutex_lock(&es->handles_mu);
+    if (es->n_handles)
+        h = es->handles[--es->n_handles];
+    pthread_mutex_unlock(&es->handles_mu);
+    return h ? h : curl_easy_init();
+}
+
+static void handle_put(etcd_store_t *es, CURL *h)
+{
+    pthread_mutex_lock(&es->handles_mu);
+    if (es->n_handles == es->cap_handles) {
+        es->cap_handles = es->cap_handles ? es->cap_handles * 2 : 16;
+        es->handles = xrealloc(es->handles, es->cap_handles * sizeof(*es->handles));
+    }
+    es->handles[es->n_handles++] = h;
+    pthread_mutex_unlock(&es->handles_mu);
+}
+
+void etcd_handles_free(etcd_store_t *es)
+{
+    for (size_t i = 0; i < es->n_handles; i++)
+        curl_easy_cleanup(es->handles[i]);
+    free(es->handles);
+    es->handles = NULL;
+    es->n_handles = es->cap_handles = 0;
+}
+
 int etcd_post(etcd_store_t *es, const char *path, const char *body, json_t **resp)
 {
     *resp = NULL;
-    CURL *h = curl_easy_init();
+    CURL *h = handle_get(es);
     if (!h)
         return STORE_UNAVAILABLE;
     struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
@@ -159,6 +201,9 @@ int etcd_post(etcd_store_t *es, const char *path, const char *body, json_t **res
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)es->timeout_ms);
+        /* a refused or unreachable etcd must fail fast, not after the whole timeout */
+        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(es->timeout_ms < 2000 ? es->timeout_ms : 2000));
+        etcd_curl_tls(es, h);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &out);
         CURLcode cc = curl_easy_perform(h);
@@ -191,7 +236,8 @@ int etcd_post(etcd_store_t *es, const char *path, const char *body, json_t **res
     atomic_store(&es->healthy, false);
 out:
     buf_free(&out);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
     curl_slist_free_all(hdrs);
-    curl_easy_cleanup(h);
+    handle_put(es, h);   /* curl_easy_reset on reuse keeps the live connection */
     return ret;
 }

@@ -22,6 +22,18 @@ typedef struct etcd_store {
     char *prefix;              /* key prefix in etcd ("" = none) */
     size_t prefix_len;
     int timeout_ms;
+    char *ca_file, *cert_file, *key_file;   /* TLS options (NULL = not set) */
+    /* idle curl easy handles: each keeps its connection to etcd alive between requests */
+    pthread_mutex_t handles_mu;
+    void **handles;
+    size_t n_handles, cap_handles;
+    /* read barrier (etcd_kv.c): concurrent callers share one revision request */
+    pthread_mutex_t barrier_mu;
+    pthread_cond_t barrier_cond;
+    uint64_t barrier_started, barrier_done;   /* request generations */
+    bool barrier_busy;
+    int barrier_rc;
+    int64_t barrier_rev;
     atomic_llong last_rev;     /* newest header revision seen */
     atomic_llong compact_rev;  /* newest compaction revision seen (0 = none known) */
     atomic_bool healthy;
@@ -34,7 +46,8 @@ typedef struct etcd_store {
     pthread_t sink_thr;
     bool sink_started;
     atomic_bool sink_stop;
-    atomic_bool sink_lost;     /* the feed hit a compaction: events were lost, store unhealthy */
+    atomic_bool sink_lost;     /* the feed could not start: store unhealthy */
+    bool sink_reset;           /* sink thread only: the feed hit a compaction, reload first */
     int64_t sink_next;         /* sink thread only: next revision to receive */
     buf_t sink_line;           /* sink thread only: partial line of the stream */
 } etcd_store_t;
@@ -46,6 +59,9 @@ void etcd_curl_global_unref(void);   /* curl_global_cleanup after the last close
  * connection error. On STORE_OK *resp is the parsed JSON answer (caller decrefs);
  * a gateway error maps to STORE_COMPACTED/STORE_FUTURE_REV/STORE_TOO_LARGE/STORE_UNAVAILABLE. */
 int etcd_post(etcd_store_t *es, const char *path, const char *body, json_t **resp);
+/* Applies the TLS options to a handle (streams set up their own handles). */
+void etcd_curl_tls(etcd_store_t *es, void *curl);
+void etcd_handles_free(etcd_store_t *es);
 char *etcd_b64(const char *p, size_t n);                    /* standard base64, padded */
 char *etcd_unb64(const char *s, size_t *len);               /* NULL on error; NUL-terminated */
 int64_t etcd_i64(json_t *obj, const char *name);            /* int64 as JSON string or number; 0 if absent */
@@ -65,6 +81,9 @@ int etcd_update(store_t *s, const char *key, const char *value, size_t len, int6
                 int64_t *rev_out);
 int etcd_delete(store_t *s, const char *key, int64_t if_mod_rev, int64_t *rev_out, store_kv_t *prev);
 int64_t etcd_current_rev(store_t *s);
+/* etcd's current revision, or STORE_UNAVAILABLE (etcd_current_rev falls back to the last seen). */
+int etcd_read_rev(etcd_store_t *es, int64_t *rev);
+int etcd_read_barrier(store_t *s, int64_t *rev);
 int64_t etcd_compacted_rev(store_t *s);
 int etcd_compact(store_t *s, int64_t rev);
 bool etcd_healthy(store_t *s);
@@ -72,6 +91,12 @@ bool etcd_healthy(store_t *s);
 /* etcd_sink.c */
 void etcd_set_sink(store_t *s, store_sink_fn fn, void *ctx);
 void etcd_sink_stop(etcd_store_t *es);
+
+/* etcd_lease.c: leader election */
+store_election_t *etcd_election_start(store_t *s, const char *name, const char *identity, int ttl_s);
+bool etcd_election_leading(store_election_t *e);
+char *etcd_election_holder(store_election_t *e);
+void etcd_election_stop(store_election_t *e);
 
 /* etcd_replay.c */
 /* Decodes one watch event and passes it to fn if its key is under es->prefix + prefix and

@@ -196,16 +196,55 @@ int etcd_delete(store_t *s, const char *key, int64_t if_mod_rev, int64_t *rev_ou
     return rc;
 }
 
+int etcd_read_rev(etcd_store_t *es, int64_t *rev)
+{
+    json_t *r;
+    /* a count-only read of the single key "\0": cheap, linearizable, and its header carries
+     * the revision */
+    int rc = etcd_post(es, "/v3/kv/range", "{\"key\":\"AA==\",\"count_only\":true}", &r);
+    if (rc != STORE_OK)
+        return rc;
+    *rev = etcd_header_rev(es, r);
+    json_decref(r);
+    return STORE_OK;
+}
+
 int64_t etcd_current_rev(store_t *s)
 {
     etcd_store_t *es = (etcd_store_t *)s;
-    json_t *r;
-    /* a count-only read of the single key "\0": cheap, and its header carries the revision */
-    if (etcd_post(es, "/v3/kv/range", "{\"key\":\"AA==\",\"count_only\":true}", &r) != STORE_OK)
-        return atomic_load(&es->last_rev);
-    int64_t rev = etcd_header_rev(es, r);
-    json_decref(r);
-    return rev;
+    int64_t rev;
+    return etcd_read_rev(es, &rev) == STORE_OK ? rev : atomic_load(&es->last_rev);
+}
+
+/* Callers that arrive while a revision request is in flight wait for the NEXT one: only a
+ * request that started after a caller arrived reflects every write acknowledged before it.
+ * So at most two requests are ever needed per burst of concurrent readers. */
+int etcd_read_barrier(store_t *s, int64_t *rev)
+{
+    etcd_store_t *es = (etcd_store_t *)s;
+    pthread_mutex_lock(&es->barrier_mu);
+    uint64_t want = es->barrier_started + 1;
+    while (es->barrier_done < want) {
+        if (es->barrier_busy) {
+            pthread_cond_wait(&es->barrier_cond, &es->barrier_mu);
+            continue;
+        }
+        es->barrier_busy = true;
+        uint64_t gen = ++es->barrier_started;
+        pthread_mutex_unlock(&es->barrier_mu);
+        int64_t got = 0;
+        int rc = etcd_read_rev(es, &got);
+        pthread_mutex_lock(&es->barrier_mu);
+        es->barrier_rc = rc;
+        es->barrier_rev = got;
+        es->barrier_done = gen;
+        es->barrier_busy = false;
+        pthread_cond_broadcast(&es->barrier_cond);
+    }
+    int rc = es->barrier_rc;
+    *rev = es->barrier_rev;
+    pthread_mutex_unlock(&es->barrier_mu);
+    return rc;
 }
 
 int64_t etcd_compacted_rev(store_t *s)

@@ -8,10 +8,17 @@ static void etcd_close(store_t *s)
 {
     etcd_store_t *es = (etcd_store_t *)s;
     etcd_sink_stop(es);
+    etcd_handles_free(es);
     for (size_t i = 0; i < es->n_endpoints; i++)
         free(es->endpoints[i]);
     free(es->endpoints);
     free(es->prefix);
+    free(es->ca_file);
+    free(es->cert_file);
+    free(es->key_file);
+    pthread_mutex_destroy(&es->handles_mu);
+    pthread_mutex_destroy(&es->barrier_mu);
+    pthread_cond_destroy(&es->barrier_cond);
     free(es);
     etcd_curl_global_unref();
 }
@@ -39,6 +46,11 @@ static const store_ops_t etcd_ops = {
     .replay = etcd_replay,
     .healthy = etcd_healthy,
     .stats = etcd_stats,
+    .read_barrier = etcd_read_barrier,
+    .election_start = etcd_election_start,
+    .election_leading = etcd_election_leading,
+    .election_holder = etcd_election_holder,
+    .election_stop = etcd_election_stop,
 };
 
 /* Splits "http://a:2379, http://b:2379/" into endpoints without trailing slashes. */
@@ -75,6 +87,12 @@ int store_open_etcd(const store_etcd_options_t *opt, store_t **out)
     es->prefix = xstrdup(opt->key_prefix ? opt->key_prefix : "");
     es->prefix_len = strlen(es->prefix);
     es->timeout_ms = opt->timeout_ms > 0 ? opt->timeout_ms : 5000;
+    es->ca_file = opt->ca_file && *opt->ca_file ? xstrdup(opt->ca_file) : NULL;
+    es->cert_file = opt->cert_file && *opt->cert_file ? xstrdup(opt->cert_file) : NULL;
+    es->key_file = opt->key_file && *opt->key_file ? xstrdup(opt->key_file) : NULL;
+    pthread_mutex_init(&es->handles_mu, NULL);
+    pthread_mutex_init(&es->barrier_mu, NULL);
+    pthread_cond_init(&es->barrier_cond, NULL);
     if (parse_endpoints(es, opt->endpoints ? opt->endpoints : "http://127.0.0.1:2379") != 0) {
         etcd_close(&es->base);
         return STORE_UNAVAILABLE;

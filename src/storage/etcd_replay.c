@@ -152,6 +152,7 @@ int etcd_replay(store_t *s, const char *prefix, int64_t after_rev, store_sink_fn
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)es->timeout_ms);
+    etcd_curl_tls(es, h);
     /* a stream: no total timeout, but give up when it goes quiet for the request timeout */
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)(es->timeout_ms + 999) / 1000);

@@ -1,11 +1,15 @@
 /* storage/etcd: the live event feed. One thread keeps a /v3/watch stream open on
- * the store's key prefix from the revision current when the sink was installed,
- * passes every event to the sink in revision order (with prev_kv), and reconnects
- * from the next revision when the stream drops. If etcd has compacted past that
- * revision the events in between are lost: the feed stops, logs it, and the store
- * reports unhealthy. Runs on a curl multi handle so close can wake it at once.
- * Unlike the SQLite backend, events reach the sink after the write returned:
- * callers that must read their own write wait with cache_wait_rev. */
+ * the whole keyspace from the revision current when the sink was installed,
+ * passes every event under the store's prefix to the sink in revision order (with
+ * prev_kv), and reports revisions that touched only other keys as PROGRESS, so the
+ * cache's revision follows etcd's and a consistent read (wait for etcd's current
+ * revision) never waits for a change that is not ours. It reconnects from the next
+ * revision when the stream drops. If etcd has compacted past that revision the
+ * events in between are lost: the sink gets RESET at the current revision (the
+ * cache reloads and ends its watchers with 410) and the feed goes on from there.
+ * Runs on a curl multi handle so close can wake it at once. Unlike the SQLite
+ * backend, events reach the sink after the write returned: callers that must read
+ * their own write wait with store_read_barrier + cache_wait_rev. */
 #include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,15 +31,16 @@ static bool sink_response(etcd_store_t *es, const char *s, size_t n)
         int64_t crev = etcd_i64(res, "compact_revision");
         if (crev > 0) {
             etcd_note_compacted(es, crev);
-            log_error("storage/etcd: watch: revisions %lld..%lld were compacted before the cache "
-                      "saw them; the event feed stops and the store reports unhealthy",
-                      (long long)es->sink_next, (long long)crev - 1);
-            atomic_store(&es->sink_lost, true);
+            es->sink_reset = true;   /* sink_main reloads at the current revision */
+            log_warn("storage/etcd: watch: revisions %lld..%lld were compacted before the cache "
+                     "saw them; the cache reloads and its watchers end with 410",
+                     (long long)es->sink_next, (long long)crev - 1);
         }
         go_on = false;
         goto out;
     }
     json_t *evs = json_object_get(res, "events");
+    int64_t delivered = es->sink_next - 1;
     for (size_t i = 0; i < json_array_size(evs); i++) {
         int64_t rev = etcd_event(es, json_array_get(evs, i), "", 0, INT64_MAX, es->sink, es->sink_ctx);
         if (rev < 0) {
@@ -45,6 +50,12 @@ static bool sink_response(etcd_store_t *es, const char *s, size_t n)
         }
         if (rev >= es->sink_next)
             es->sink_next = rev + 1;
+    }
+    /* revisions of keys outside our prefix passed no event: say that nothing else of ours
+     * changed up to here (the cache ignores a PROGRESS it is already past) */
+    if (es->sink_next - 1 > delivered) {
+        store_event_t p = {.type = STORE_EV_PROGRESS, .rev = es->sink_next - 1};
+        es->sink(es->sink_ctx, &p);
     }
 out:
     json_decref(j);
@@ -68,6 +79,20 @@ static size_t sink_write(char *data, size_t sz, size_t nm, void *arg)
     return atomic_load(&es->sink_stop) ? 0 : sz * nm;
 }
 
+/* After a compaction gap: the cache reloads as of etcd's current revision and the feed
+ * goes on after it. -1 if etcd could not be reached (try again). */
+static int sink_reset(etcd_store_t *es)
+{
+    int64_t rev = 0;
+    if (etcd_read_rev(es, &rev) != STORE_OK)
+        return -1;
+    store_event_t r = {.type = STORE_EV_RESET, .rev = rev};
+    es->sink(es->sink_ctx, &r);
+    es->sink_next = rev + 1;
+    es->sink_reset = false;
+    return 0;
+}
+
 static CURL *sink_handle(etcd_store_t *es, struct curl_slist *hdrs, char *url, size_t urlsz, buf_t *body)
 {
     CURL *h = curl_easy_init();
@@ -75,20 +100,16 @@ static CURL *sink_handle(etcd_store_t *es, struct curl_slist *hdrs, char *url, s
         return NULL;
     snprintf(url, urlsz, "%s/v3/watch", es->endpoints[atomic_load(&es->cur_ep) % es->n_endpoints]);
     buf_reset(body);
-    buf_puts(body, "{\"create_request\":{");
-    etcd_put_key(es, body, "key", "");
-    char *end = store_prefix_end(es->prefix);
-    char *enc = end ? etcd_b64(end, strlen(end)) : xstrdup("AA==");
-    buf_printf(body, ",\"range_end\":\"%s\",\"start_revision\":\"%lld\",\"prev_kv\":true}}", enc,
-               (long long)es->sink_next);
-    free(enc);
-    free(end);
+    /* the whole keyspace ("\0" to no end): every revision has an event, see the top */
+    buf_printf(body, "{\"create_request\":{\"key\":\"AA==\",\"range_end\":\"AA==\",\"start_revision\":\"%lld\","
+               "\"prev_kv\":true}}", (long long)es->sink_next);
     buf_reset(&es->sink_line);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body->data);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)es->timeout_ms);
+    etcd_curl_tls(es, h);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, es);
     return h;
@@ -102,7 +123,11 @@ static void *sink_main(void *arg)
     buf_t body;
     buf_init(&body);
     char url[512];
-    while (!atomic_load(&es->sink_stop) && !atomic_load(&es->sink_lost)) {
+    while (!atomic_load(&es->sink_stop)) {
+        if (es->sink_reset && sink_reset(es) != 0) {
+            curl_multi_poll(m, NULL, 0, 500, NULL);   /* etcd unreachable: retry soon */
+            continue;
+        }
         CURL *h = sink_handle(es, hdrs, url, sizeof(url), &body);
         if (h) {
             curl_multi_add_handle(m, h);
@@ -116,8 +141,10 @@ static void *sink_main(void *arg)
             curl_multi_remove_handle(m, h);
             curl_easy_cleanup(h);
         }
-        if (atomic_load(&es->sink_stop) || atomic_load(&es->sink_lost))
+        if (atomic_load(&es->sink_stop))
             break;
+        if (es->sink_reset)
+            continue;
         /* the stream dropped (etcd restarted, endpoint down): try the next endpoint soon */
         log_warn("storage/etcd: watch %s ended; reconnecting from revision %lld", url,
                  (long long)es->sink_next);
@@ -132,6 +159,10 @@ static void *sink_main(void *arg)
 void etcd_set_sink(store_t *s, store_sink_fn fn, void *ctx)
 {
     etcd_store_t *es = (etcd_store_t *)s;
+    if (!fn) {   /* uninstall: after this no sink call runs or will run */
+        etcd_sink_stop(es);
+        return;
+    }
     if (es->sink_started) {
         log_error("storage/etcd: a sink is already installed; ignored");
         return;
@@ -141,6 +172,8 @@ void etcd_set_sink(store_t *s, store_sink_fn fn, void *ctx)
     /* from the revision after the current one: cache_set_start reads the current revision
      * after installing the sink and skips what it already loaded */
     es->sink_next = etcd_current_rev(s) + 1;
+    es->sink_reset = false;
+    atomic_store(&es->sink_stop, false);
     buf_init(&es->sink_line);
     es->sink_multi = curl_multi_init();
     if (!es->sink_multi || pthread_create(&es->sink_thr, NULL, sink_main, es) != 0) {

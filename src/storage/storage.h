@@ -37,7 +37,12 @@ typedef struct store_kv {
 
 void store_kv_free(store_kv_t *kv);             /* frees fields, not kv itself */
 
-typedef enum { STORE_EV_PUT = 1, STORE_EV_DELETE = 2 } store_ev_type_t;
+/* PUT/DELETE: a change of key. PROGRESS: no change under the store's keys up to rev (the
+ * backend saw a revision that touched none of them). RESET: the backend lost part of the
+ * history before rev (its event feed fell behind a compaction): the receiver must reload
+ * everything as of rev (store_range at rev) and end watchers that could have missed changes.
+ * PROGRESS and RESET carry only type and rev. */
+typedef enum { STORE_EV_PUT = 1, STORE_EV_DELETE = 2, STORE_EV_PROGRESS = 3, STORE_EV_RESET = 4 } store_ev_type_t;
 
 typedef struct store_event {
     store_ev_type_t type;
@@ -52,8 +57,9 @@ typedef struct store_event {
 } store_event_t;
 
 /* Called for every committed change, in revision order, from the backend's
- * writer/watch thread, BEFORE the writing call returns to its caller (so a
- * client that got its write acknowledged reads it back from the cache). */
+ * writer/watch thread. Embedded store: BEFORE the writing call returns to its caller (so a
+ * client that got its write acknowledged reads it back from the cache). etcd: after, from
+ * a watch thread; a consistent read first waits for store_read_barrier's revision. */
 typedef void (*store_sink_fn)(void *ctx, const store_event_t *ev);
 
 typedef struct store_options {
@@ -72,9 +78,12 @@ void store_close(store_t *s);
  * is fed by a watch thread, so events arrive AFTER the write returned (use cache_wait_rev).
  * A store's key_prefix must not be a prefix of another store's key_prefix on the same etcd. */
 typedef struct store_etcd_options {
-    const char *endpoints;   /* "http://127.0.0.1:2379[,http://...]"; NULL = that default */
+    const char *endpoints;   /* "http://127.0.0.1:2379[,https://...]"; NULL = that default */
     const char *key_prefix;  /* prepended to every key in etcd; NULL/"" = keys as given */
     int timeout_ms;          /* per request (default 5000) */
+    const char *ca_file;     /* TLS: CA bundle that signs etcd's server certificate (NULL = system) */
+    const char *cert_file;   /* TLS client certificate (PEM) for etcd's client-cert auth, or NULL */
+    const char *key_file;    /* its private key (PEM) */
 } store_etcd_options_t;
 int store_open_etcd(const store_etcd_options_t *opt, store_t **out);
 
@@ -101,6 +110,34 @@ int store_compact(store_t *s, int64_t rev);
  * STORE_COMPACTED if after_rev < compacted revision. */
 int store_replay(store_t *s, const char *prefix, int64_t after_rev, store_sink_fn fn, void *ctx);
 bool store_healthy(store_t *s);
+
+/* Consistent reads. *rev = the revision a reader's cache must have applied to reflect every
+ * write acknowledged before this call (etcd: its current revision, one request; concurrent
+ * callers share one request that started after they called). 0 when the sink runs before
+ * writes return (embedded): the cache is always current. STORE_UNAVAILABLE if unreachable. */
+int store_read_barrier(store_t *s, int64_t *rev);
+/* True when store_read_barrier must be called (and may block on the network). */
+bool store_reads_need_barrier(store_t *s);
+/* Short name of the backend: "sqlite" or "etcd". */
+const char *store_backend_name(store_t *s);
+
+/* Leader election among the servers sharing a store, for work that must run once (compaction,
+ * controllers). Embedded store: the process always leads. etcd: the holder of the key
+ * <prefix>/leases/<name>, attached to a lease of ttl_s seconds kept alive by a thread; when the
+ * leader dies another server takes over within ttl_s plus one retry period (ttl_s/4). */
+typedef struct store_election store_election_t;
+store_election_t *store_election_start(store_t *s, const char *name, const char *identity, int ttl_s);
+bool store_election_leading(store_election_t *e);
+/* Current holder's identity ("" if none known); caller frees. */
+char *store_election_holder(store_election_t *e);
+/* Resigns (deletes the key by revoking the lease) and frees. */
+void store_election_stop(store_election_t *e);
+
+/* Periodic compaction for a store shared by replicas: every interval_s, while e leads (or e is
+ * NULL), compacts to current revision - retain. The embedded store compacts on its own. */
+typedef struct store_compactor store_compactor_t;
+store_compactor_t *store_compactor_start(store_t *s, store_election_t *e, int64_t retain, int interval_s);
+void store_compactor_stop(store_compactor_t *c);
 
 /* ---- additions (storage engineer) ---- */
 /* Largest value a backend accepts (etcd's default --max-request-bytes, 1.5 MiB). */

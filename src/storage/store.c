@@ -161,3 +161,51 @@ void store_get_stats(store_t *s, store_stats_t *out)
     if (s->ops->stats)
         s->ops->stats(s, out);
 }
+
+int store_read_barrier(store_t *s, int64_t *rev)
+{
+    *rev = 0;
+    return s->ops->read_barrier ? s->ops->read_barrier(s, rev) : STORE_OK;
+}
+
+bool store_reads_need_barrier(store_t *s)
+{
+    return s->ops->read_barrier != NULL;
+}
+
+const char *store_backend_name(store_t *s)
+{
+    return s->ops->name;
+}
+
+store_election_t *store_election_start(store_t *s, const char *name, const char *identity, int ttl_s)
+{
+    if (s->ops->election_start)
+        return s->ops->election_start(s, name, identity, ttl_s);
+    store_election_t *e = xcalloc(1, sizeof(*e));
+    e->store = s;
+    e->identity = xstrdup(identity);
+    return e;
+}
+
+bool store_election_leading(store_election_t *e)
+{
+    return e->store->ops->election_leading ? e->store->ops->election_leading(e) : true;
+}
+
+char *store_election_holder(store_election_t *e)
+{
+    return e->store->ops->election_holder ? e->store->ops->election_holder(e) : xstrdup(e->identity);
+}
+
+void store_election_stop(store_election_t *e)
+{
+    if (!e)
+        return;
+    if (e->store->ops->election_stop) {
+        e->store->ops->election_stop(e);
+        return;
+    }
+    free(e->identity);
+    free(e);
+}

@@ -24,7 +24,20 @@ typedef struct store_ops {
     int (*replay)(store_t *s, const char *prefix, int64_t after_rev, store_sink_fn fn, void *ctx);
     bool (*healthy)(store_t *s);
     void (*stats)(store_t *s, store_stats_t *out);
+    /* NULL: the sink runs before writes return, reads need no barrier */
+    int (*read_barrier)(store_t *s, int64_t *rev);
+    /* NULL: a single process owns the store and always leads */
+    store_election_t *(*election_start)(store_t *s, const char *name, const char *identity, int ttl_s);
+    bool (*election_leading)(store_election_t *e);
+    char *(*election_holder)(store_election_t *e);
+    void (*election_stop)(store_election_t *e);
 } store_ops_t;
+
+/* Base of an election handle; a backend's embeds it first. */
+struct store_election {
+    store_t *store;
+    char *identity;
+};
 
 /* Base struct; a backend embeds it as its first member. */
 struct store {

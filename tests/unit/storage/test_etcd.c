@@ -250,14 +250,24 @@ static void test_replay(void **state)
 typedef struct feed {
     pthread_mutex_t mu;
     pthread_cond_t cond;
-    evlog_t log;
+    evlog_t log;          /* PUT and DELETE events */
+    int64_t progress;     /* newest PROGRESS revision */
+    int64_t reset;        /* newest RESET revision */
+    bool gate;            /* while set, the sink blocks (the test holds the feed thread) */
 } feed_t;
 
 static void feed_sink(void *ctx, const store_event_t *ev)
 {
     feed_t *f = ctx;
     pthread_mutex_lock(&f->mu);
-    if (f->log.n < EVLOG_MAX) {
+    while (f->gate)
+        pthread_cond_wait(&f->cond, &f->mu);
+    if (ev->type == STORE_EV_PROGRESS || ev->type == STORE_EV_RESET) {
+        if (ev->type == STORE_EV_PROGRESS && ev->rev > f->progress)
+            f->progress = ev->rev;
+        if (ev->type == STORE_EV_RESET)
+            f->reset = ev->rev;
+    } else if (f->log.n < EVLOG_MAX) {
         evlog_t *l = &f->log;
         l->ev[l->n] = *ev;
         l->keys[l->n] = strdup(ev->key);
