@@ -16,6 +16,14 @@
 
 #include "storage/etcd_int.h"
 
+/* Passes one of our events to the sink, noting its revision. */
+static void pass_event(void *ctx, const store_event_t *ev)
+{
+    etcd_store_t *es = ctx;
+    es->sink_passed = ev->rev;
+    es->sink(es->sink_ctx, ev);
+}
+
 /* One watch response line. Returns false to drop the stream. */
 static bool sink_response(etcd_store_t *es, const char *s, size_t n)
 {
@@ -40,9 +48,8 @@ static bool sink_response(etcd_store_t *es, const char *s, size_t n)
         goto out;
     }
     json_t *evs = json_object_get(res, "events");
-    int64_t delivered = es->sink_next - 1;
     for (size_t i = 0; i < json_array_size(evs); i++) {
-        int64_t rev = etcd_event(es, json_array_get(evs, i), "", 0, INT64_MAX, es->sink, es->sink_ctx);
+        int64_t rev = etcd_event(es, json_array_get(evs, i), "", 0, INT64_MAX, pass_event, es);
         if (rev < 0) {
             log_error("storage/etcd: watch: malformed event");
             go_on = false;
@@ -53,7 +60,8 @@ static bool sink_response(etcd_store_t *es, const char *s, size_t n)
     }
     /* revisions of keys outside our prefix passed no event: say that nothing else of ours
      * changed up to here (the cache ignores a PROGRESS it is already past) */
-    if (es->sink_next - 1 > delivered) {
+    if (es->sink_next - 1 > es->sink_passed) {
+        es->sink_passed = es->sink_next - 1;
         store_event_t p = {.type = STORE_EV_PROGRESS, .rev = es->sink_next - 1};
         es->sink(es->sink_ctx, &p);
     }
@@ -89,6 +97,7 @@ static int sink_reset(etcd_store_t *es)
     store_event_t r = {.type = STORE_EV_RESET, .rev = rev};
     es->sink(es->sink_ctx, &r);
     es->sink_next = rev + 1;
+    es->sink_passed = rev;
     es->sink_reset = false;
     return 0;
 }
@@ -172,6 +181,7 @@ void etcd_set_sink(store_t *s, store_sink_fn fn, void *ctx)
     /* from the revision after the current one: cache_set_start reads the current revision
      * after installing the sink and skips what it already loaded */
     es->sink_next = etcd_current_rev(s) + 1;
+    es->sink_passed = es->sink_next - 1;
     es->sink_reset = false;
     atomic_store(&es->sink_stop, false);
     buf_init(&es->sink_line);

@@ -1,7 +1,8 @@
 /* Watch cache tests: scan order and from_key, get, watch from 0 / from N / from a
  * revision older than the ring (store replay) / from a compacted revision,
  * registration racing with writes (no gap, no duplicate), cancel, deleted
- * objects at the deletion's revision, two caches on one store, shutdown. */
+ * objects at the deletion's revision, two caches on one store, shutdown, and the
+ * PROGRESS/RESET events of a feed that arrives after the writes (etcd). */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 
 #include "test_helpers.h"
 #include "storage/storage.h"
+#include "storage/store_int.h"
 #include "util/util.h"
 
 static atomic_int n_extra_freed;
@@ -668,6 +670,113 @@ static void test_watch_race(void **state)
     }
 }
 
+/* ---- PROGRESS and RESET: a store whose feed the test drives by hand ---- */
+/* Wraps the SQLite store but keeps the sink for itself: writes through `inner` reach the
+ * cache only when the test passes an event (as etcd's feed does, later and by its choice). */
+typedef struct manual {
+    store_t base;
+    store_t *inner;
+    store_sink_fn fn;
+    void *ctx;
+} manual_t;
+
+static store_t *inner_of(store_t *s) { return ((manual_t *)s)->inner; }
+static void m_close(store_t *s) { free(s); }
+static void m_set_sink(store_t *s, store_sink_fn fn, void *ctx)
+{
+    ((manual_t *)s)->fn = fn;
+    ((manual_t *)s)->ctx = ctx;
+}
+static int m_get(store_t *s, const char *key, store_kv_t *out) { return store_get(inner_of(s), key, out); }
+static int m_range(store_t *s, const char *prefix, const char *from_key, int64_t at_rev, size_t limit,
+                   store_kv_t **items, size_t *n, int64_t *rev_out, bool *more)
+{
+    return store_range(inner_of(s), prefix, from_key, at_rev, limit, items, n, rev_out, more);
+}
+static int64_t m_current_rev(store_t *s) { return store_current_rev(inner_of(s)); }
+static int64_t m_compacted_rev(store_t *s) { return store_compacted_rev(inner_of(s)); }
+static int m_replay(store_t *s, const char *prefix, int64_t after, store_sink_fn fn, void *ctx)
+{
+    return store_replay(inner_of(s), prefix, after, fn, ctx);
+}
+static bool m_healthy(store_t *s) { return store_healthy(inner_of(s)); }
+
+static const store_ops_t manual_ops = {
+    .name = "manual", .close = m_close, .set_sink = m_set_sink, .get = m_get, .range = m_range,
+    .current_rev = m_current_rev, .compacted_rev = m_compacted_rev, .replay = m_replay, .healthy = m_healthy,
+};
+
+static void emit(manual_t *m, store_ev_type_t type, int64_t rev, const char *key, const char *val)
+{
+    store_event_t ev = {.type = type, .rev = rev, .key = key, .value = val, .value_len = val ? strlen(val) : 0,
+                        .create_rev = rev};
+    m->fn(m->ctx, &ev);
+}
+
+static void test_progress_and_reset(void **state)
+{
+    fx_t *f = *state;
+    manual_t *m = calloc(1, sizeof(*m));
+    m->base.ops = &manual_ops;
+    m->inner = f->s;
+    put(f->s, "/t/a", "1");                                   /* rev 1, loaded */
+    cache_set_t *cs = cache_set_new(&m->base);
+    cache_t *c = cache_set_add(cs, "/t/", build, NULL, 16);
+    assert_int_equal(cache_set_start(cs), STORE_OK);
+    assert_int_equal(cache_rev(c), 1);
+    rec_t *r = rec_new();
+    int err = 0;
+    cache_watcher_t *w = cache_watch(c, NULL, 0, &rec_ops, r, &err);
+    rec_wait(r, 1);
+
+    /* PROGRESS: a revision that touched none of the cache's keys moves its revision */
+    put(f->s, "/other/x", "x");                               /* rev 2 */
+    assert_int_equal(cache_wait_rev(c, 2, 50), STORE_UNAVAILABLE);
+    emit(m, STORE_EV_PROGRESS, 2, NULL, NULL);
+    assert_int_equal(cache_rev(c), 2);
+    assert_int_equal(cache_wait_rev(c, 2, 0), 0);
+    emit(m, STORE_EV_PROGRESS, 1, NULL, NULL);                 /* an old one changes nothing */
+    assert_int_equal(cache_rev(c), 2);
+
+    /* RESET: changes the feed never passed (lost history): reload, end the watchers with 410 */
+    put(f->s, "/t/b", "2");                                   /* rev 3 */
+    del(f->s, "/t/a");                                        /* rev 4 */
+    emit(m, STORE_EV_RESET, 3, NULL, NULL);
+    assert_int_equal(cache_rev(c), 4);                        /* reloaded at the current revision */
+    cache_obj_t *o = cache_get(c, "/t/a");
+    assert_null(o);
+    o = cache_get(c, "/t/b");
+    assert_non_null(o);
+    cache_obj_unref(o);
+    for (int i = 0; i < 5000 && rec_closed_calls(r) == 0; i++)
+        usleep(1000);
+    assert_int_equal(rec_closed_calls(r), 1);
+    assert_int_equal(r->closed_reason, STORE_COMPACTED);
+    assert_int_equal(rec_count(r), 1);                        /* nothing delivered after the reset */
+    /* the history before the reload is gone from the ring: an old resume goes to the store */
+    rec_t *r2 = rec_new();
+    cache_watcher_t *w2 = cache_watch(c, NULL, 4, &rec_ops, r2, &err);
+    assert_non_null(w2);
+    /* the feed goes on after the reset: events already loaded are skipped, newer applied */
+    emit(m, STORE_EV_DELETE, 4, "/t/a", NULL);
+    int64_t rev5 = put(f->s, "/t/c", "3");
+    emit(m, STORE_EV_PUT, rev5, "/t/c", "3");
+    rec_wait(r2, 1);
+    assert_int_equal(rec_count(r2), 1);
+    assert_string_equal(r2->ev[0].key, "/t/c");
+    assert_int_equal(r2->ev[0].rev, rev5);
+    size_t n = 0;
+    scan_acc_t acc = {0};
+    n = cache_scan(c, "/t/", NULL, scan_cb, &acc, NULL);
+    assert_int_equal(n, 2);                                   /* b, c */
+    cache_watch_release(w);
+    cache_watch_release(w2);
+    cache_set_free(cs);
+    store_close(&m->base);
+    rec_free(r);
+    rec_free(r2);
+}
+
 static void test_extra_freed(void **state)
 {
     fx_t *f = *state;
@@ -696,6 +805,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_two_caches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watch_race, setup, teardown),
         cmocka_unit_test_setup_teardown(test_extra_freed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_progress_and_reset, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

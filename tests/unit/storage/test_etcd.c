@@ -527,6 +527,182 @@ static void test_compaction(void **state)
     store_close(s);
 }
 
+static int64_t feed_progress(feed_t *f, int64_t want)
+{
+    for (int i = 0; i < 1000; i++) {
+        pthread_mutex_lock(&f->mu);
+        int64_t p = f->progress;
+        pthread_mutex_unlock(&f->mu);
+        if (p >= want)
+            return p;
+        usleep(10000);
+    }
+    return 0;
+}
+
+typedef struct barrier_arg {
+    store_t *s;
+    int64_t min_rev;
+    int rc;
+    int64_t rev;
+} barrier_arg_t;
+
+static void *barrier_thread(void *p)
+{
+    barrier_arg_t *a = p;
+    a->rc = store_read_barrier(a->s, &a->rev);
+    return NULL;
+}
+
+/* Writes outside the store's prefix reach the sink as PROGRESS (the cache's revision follows
+ * etcd's); the read barrier returns etcd's current revision, also to concurrent callers. */
+static void test_progress_and_barrier(void **state)
+{
+    (void)state;
+    NEED_ETCD();
+    feed_t f = { .mu = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+    store_t *s = open_prefix("/t-progress");
+    store_t *o = open_prefix("/u-progress");
+    assert_true(store_reads_need_barrier(s));
+    assert_string_equal(store_backend_name(s), "etcd");
+    store_set_sink(s, feed_sink, &f);
+    int64_t rev;
+    assert_int_equal(store_create(o, "/k", "other", 5, &rev), STORE_OK);
+    assert_int_equal(feed_progress(&f, rev), rev);
+    assert_int_equal(feed_wait(&f, 0), 0);                 /* no PUT event for it */
+    assert_int_equal(store_create(s, "/k", "mine", 4, &rev), STORE_OK);
+    assert_int_equal(feed_wait(&f, 1), 1);
+    int64_t b;
+    assert_int_equal(store_read_barrier(s, &b), STORE_OK);
+    assert_int_equal(b, rev);
+    barrier_arg_t a[8];
+    pthread_t t[8];
+    for (int i = 0; i < 8; i++) {
+        a[i] = (barrier_arg_t){ .s = s, .min_rev = rev };
+        pthread_create(&t[i], NULL, barrier_thread, &a[i]);
+    }
+    for (int i = 0; i < 8; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(a[i].rc, STORE_OK);
+        assert_true(a[i].rev >= a[i].min_rev);
+    }
+    store_close(s);
+    store_close(o);
+    evlog_free(&f.log);
+}
+
+static bool wait_leading(store_election_t *e, bool want, int ms)
+{
+    for (int i = 0; i < ms / 10; i++) {
+        if (store_election_leading(e) == want)
+            return true;
+        usleep(10000);
+    }
+    return store_election_leading(e) == want;
+}
+
+/* One of two candidates leads; both know who; when it resigns the other takes over. */
+static void test_election(void **state)
+{
+    (void)state;
+    NEED_ETCD();
+    store_t *s = open_prefix("/t-elect");
+    store_election_t *a = store_election_start(s, "ctl", "alpha", 2);
+    assert_true(wait_leading(a, true, 5000));
+    store_election_t *b = store_election_start(s, "ctl", "beta", 2);
+    usleep(700 * 1000);                                   /* > one retry period of b */
+    assert_false(store_election_leading(b));
+    char *h = store_election_holder(b);
+    assert_string_equal(h, "alpha");
+    free(h);
+    int64_t t0 = time_now_ms();
+    store_election_stop(a);                               /* revokes: b need not wait for expiry */
+    assert_true(wait_leading(b, true, 3000));
+    assert_true(time_now_ms() - t0 < 1500);
+    h = store_election_holder(b);
+    assert_string_equal(h, "beta");
+    free(h);
+    store_election_stop(b);
+    /* the embedded store: the process always leads */
+    char *dir = th_tmpdir();
+    store_options_t so = { .data_dir = dir, .compact_retain = 10 };
+    store_t *q = NULL;
+    assert_int_equal(store_open_sqlite(&so, &q), STORE_OK);
+    assert_false(store_reads_need_barrier(q));
+    store_election_t *e = store_election_start(q, "ctl", "solo", 2);
+    assert_true(store_election_leading(e));
+    store_election_stop(e);
+    store_close(q);
+    th_rmdir(dir);
+    store_close(s);
+}
+
+/* The compactor keeps `retain` revisions (after test_compaction: compaction is global). */
+static void test_compactor(void **state)
+{
+    (void)state;
+    NEED_ETCD();
+    store_t *s = open_prefix("/t-compactor");
+    for (int i = 0; i < 6; i++)
+        put(s, "/k", "v");
+    int64_t cur = store_current_rev(s);
+    store_compactor_t *c = store_compactor_start(s, NULL, 2, 1);
+    assert_non_null(c);
+    for (int i = 0; i < 300 && store_compacted_rev(s) < cur - 2; i++)
+        usleep(10000);
+    assert_int_equal(store_compacted_rev(s), cur - 2);
+    store_compactor_stop(c);
+    assert_null(store_compactor_start(s, NULL, 2, 0));    /* interval 0: off */
+    store_close(s);
+}
+
+/* The feed falls behind a compaction (held in the sink while etcd restarts and another
+ * client writes and compacts): it passes RESET at a current revision and goes on. */
+static void test_sink_reset(void **state)
+{
+    (void)state;
+    NEED_ETCD();
+    feed_t f = { .mu = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+    store_t *s = open_prefix("/t-reset");
+    store_set_sink(s, feed_sink, &f);
+    int64_t r1, r2;
+    assert_int_equal(store_create(s, "/a", "1", 1, &r1), STORE_OK);
+    assert_int_equal(feed_wait(&f, 1), 1);
+    pthread_mutex_lock(&f.mu);
+    f.gate = true;                                        /* the next sink call blocks */
+    pthread_mutex_unlock(&f.mu);
+    assert_int_equal(store_create(s, "/b", "2", 1, &r2), STORE_OK);
+    usleep(200 * 1000);                                   /* let the feed take /b and block */
+    stop_etcd();                                          /* its stream dies meanwhile */
+    assert_int_equal(start_etcd(), 0);
+    store_t *o = open_prefix("/t-reset");
+    put(o, "/c", "3");
+    int64_t cur = put(o, "/d", "4");
+    assert_int_equal(store_compact(o, cur), STORE_OK);
+    pthread_mutex_lock(&f.mu);
+    f.gate = false;
+    pthread_cond_broadcast(&f.cond);
+    pthread_mutex_unlock(&f.mu);
+    int64_t reset = 0;
+    for (int i = 0; i < 1000 && !reset; i++) {
+        pthread_mutex_lock(&f.mu);
+        reset = f.reset;
+        pthread_mutex_unlock(&f.mu);
+        usleep(10000);
+    }
+    assert_true(reset >= cur);
+    int64_t r5;
+    assert_int_equal(store_create(s, "/e", "5", 1, &r5), STORE_OK);
+    assert_int_equal(feed_wait(&f, 3), 3);                /* /a, /b, then /e: /c and /d were lost */
+    assert_string_equal(f.log.keys[1], "/b");
+    assert_string_equal(f.log.keys[2], "/e");
+    assert_int_equal(f.log.ev[2].rev, r5);
+    assert_true(store_healthy(s));
+    store_close(o);
+    store_close(s);
+    evlog_free(&f.log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -539,7 +715,11 @@ int main(void)
         cmocka_unit_test(test_sink_reconnect),
         cmocka_unit_test(test_unavailable_and_failover),
         cmocka_unit_test(test_cache_on_etcd),
+        cmocka_unit_test(test_progress_and_barrier),
+        cmocka_unit_test(test_election),
         cmocka_unit_test(test_compaction),
+        cmocka_unit_test(test_compactor),
+        cmocka_unit_test(test_sink_reset),
     };
     return cmocka_run_group_tests_name("storage_etcd", tests, group_setup, group_teardown);
 }
