@@ -27,19 +27,20 @@ static int delete_one(api_req_t *r, const char *name, const char *precond_uid, c
         json_t *meta = json_object_get(obj, "metadata");
         const char *uid = json_string_value(json_object_get(meta, "uid"));
         if (precond_uid && (!uid || strcmp(precond_uid, uid) != 0)) {
-            apierr_conflict(&r->err, r->kind->resource, API_GROUP, name, NULL);
-            free(r->err.message);
-            r->err.message = xasprintf("Precondition failed: UID in precondition: %s, UID in object meta: %s",
-                                       precond_uid, uid ? uid : "");
+            /* kube's wording: "Operation cannot be fulfilled on <r> "<n>": Precondition failed: ..." */
+            char *why = xasprintf("Precondition failed: UID in precondition: %s, UID in object meta: %s",
+                                  precond_uid, uid ? uid : "");
+            apierr_conflict(&r->err, r->kind->resource, API_GROUP, name, why);
+            free(why);
             json_decref(obj);
             free(key);
             return -1;
         }
         if (precond_rv && strtoll(precond_rv, NULL, 10) != rev) {
-            apierr_conflict(&r->err, r->kind->resource, API_GROUP, name, NULL);
-            free(r->err.message);
-            r->err.message = xasprintf("Precondition failed: ResourceVersion in precondition: %s, ResourceVersion in "
-                                       "object meta: %lld", precond_rv, (long long)rev);
+            char *why = xasprintf("Precondition failed: ResourceVersion in precondition: %s, ResourceVersion in "
+                                  "object meta: %lld", precond_rv, (long long)rev);
+            apierr_conflict(&r->err, r->kind->resource, API_GROUP, name, why);
+            free(why);
             json_decref(obj);
             free(key);
             return -1;

@@ -67,7 +67,7 @@ void verb_get(api_req_t *r)
             if (rc == STORE_NOT_FOUND)
                 apierr_not_found(&r->err, r->kind->resource, API_GROUP, r->name);
             else
-                apierr_set(&r->err, APIERR_UNAVAILABLE, "storage is unavailable");
+                apierr_set(&r->err, APIERR_UNAVAILABLE, "storage is unavailable, please try again");
             api_respond_error(r);
         }
         goto out;
@@ -174,7 +174,9 @@ static int list_from_store(list_acc_t *acc, const char *prefix, const char *from
 
 static void list_fail_store(api_req_t *r, int rc)
 {
-    if (rc == STORE_COMPACTED)
+    if (rc == STORE_COMPACTED && !r->opt.continue_token)
+        apierr_set(&r->err, APIERR_EXPIRED, "The resourceVersion for the provided list is too old.");
+    else if (rc == STORE_COMPACTED)
         apierr_set(&r->err, APIERR_EXPIRED,
                    "The provided continue parameter is too old to display a consistent list result. You can start a "
                    "new list without the continue parameter, or use the continue token in this response to retrieve "
@@ -183,8 +185,10 @@ static void list_fail_store(api_req_t *r, int rc)
                    "and now may show up in the list.");
     else if (rc == STORE_FUTURE_REV)
         apierr_set(&r->err, APIERR_TIMEOUT, "Too large resource version");
-    else
-        apierr_set(&r->err, APIERR_UNAVAILABLE, "storage is unavailable");
+    else {
+        r->err.retry_after = 1;
+        apierr_set(&r->err, APIERR_UNAVAILABLE, "storage is unavailable, please try again");
+    }
 }
 
 static void write_list(api_req_t *r, list_acc_t *acc, int64_t rev, const char *cont)

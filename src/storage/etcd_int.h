@@ -74,6 +74,13 @@ void etcd_put_key(etcd_store_t *es, buf_t *b, const char *name, const char *key)
 int etcd_decode_kv(etcd_store_t *es, json_t *kv, store_kv_t *out);
 
 /* etcd_kv.c */
+/* Conditional single-key txns. cond: a mod_revision to match, ETCD_IF_EXISTS or ETCD_IF_ABSENT. */
+enum { ETCD_IF_EXISTS = 0, ETCD_IF_ABSENT = -1 };
+typedef enum { ETCD_TXN_PUT, ETCD_TXN_DELETE } etcd_txn_op_t;
+/* The txn's JSON: if cond holds, put value (with lease if not 0) or delete (prev_kv);
+ * else read the key. */
+void etcd_txn_body(etcd_store_t *es, buf_t *b, const char *key, int64_t cond, etcd_txn_op_t op,
+                   const char *value, size_t len, int64_t lease);
 int etcd_get(store_t *s, const char *key, store_kv_t *out);
 int etcd_range(store_t *s, const char *prefix, const char *from_key, int64_t at_rev, size_t limit,
                store_kv_t **items, size_t *n, int64_t *rev_out, bool *more);

@@ -1,6 +1,6 @@
 /* storage/etcd: the key-value calls of the contract on etcd v3. Conditional
  * writes are single txns comparing create_revision / mod_revision; a failed
- * update or delete reads the key in the same txn to tell NOT_FOUND from CONFLICT. */
+ * one reads the key in the same txn to tell NOT_FOUND from CONFLICT. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,27 +86,37 @@ int etcd_range(store_t *s, const char *prefix, const char *from_key, int64_t at_
     return STORE_OK;
 }
 
-/* The compare of an update/delete: mod_revision = if_mod_rev, or "exists" when 0. */
-static void put_compare(etcd_store_t *es, buf_t *b, const char *key, int64_t if_mod_rev)
+void etcd_txn_body(etcd_store_t *es, buf_t *b, const char *key, int64_t cond, etcd_txn_op_t op,
+                   const char *value, size_t len, int64_t lease)
 {
-    buf_puts(b, "\"compare\":[{");
+    buf_puts(b, "{\"compare\":[{");
     etcd_put_key(es, b, "key", key);
-    if (if_mod_rev)
-        buf_printf(b, ",\"result\":\"EQUAL\",\"target\":\"MOD\",\"mod_revision\":\"%lld\"}]",
-                   (long long)if_mod_rev);
-    else
+    if (cond > 0)
+        buf_printf(b, ",\"result\":\"EQUAL\",\"target\":\"MOD\",\"mod_revision\":\"%lld\"}]", (long long)cond);
+    else if (cond == ETCD_IF_EXISTS)
         buf_puts(b, ",\"result\":\"GREATER\",\"target\":\"CREATE\",\"create_revision\":\"0\"}]");
+    else
+        buf_puts(b, ",\"result\":\"EQUAL\",\"target\":\"CREATE\",\"create_revision\":\"0\"}]");
+    buf_puts(b, op == ETCD_TXN_DELETE ? ",\"success\":[{\"request_delete_range\":{" : ",\"success\":[{\"request_put\":{");
+    etcd_put_key(es, b, "key", key);
+    if (op == ETCD_TXN_DELETE) {
+        buf_puts(b, ",\"prev_kv\":true");
+    } else {
+        char *enc = etcd_b64(value, len);
+        buf_printf(b, ",\"value\":\"%s\"", enc);
+        free(enc);
+        if (lease)
+            buf_printf(b, ",\"lease\":\"%lld\"", (long long)lease);
+    }
+    /* the failure branch reads the key: its absence or presence tells NOT_FOUND/EXISTS from CONFLICT */
+    buf_puts(b, "}}],\"failure\":[{\"request_range\":{");
+    etcd_put_key(es, b, "key", key);
+    buf_puts(b, "}}]}");
 }
 
-static void put_value(buf_t *b, const char *value, size_t len)
-{
-    char *enc = etcd_b64(value, len);
-    buf_printf(b, ",\"value\":\"%s\"", enc);
-    free(enc);
-}
-
-/* Runs a txn; on a failed compare tells NOT_FOUND from CONFLICT by the range in the failure branch. */
-static int run_txn(etcd_store_t *es, const char *body, int64_t *rev_out, json_t **resp)
+/* Runs a txn; on a failed compare tells NOT_FOUND, EXISTS and CONFLICT apart by the failure
+ * branch's read of the key. */
+static int run_txn(etcd_store_t *es, const char *body, int64_t cond, int64_t *rev_out, json_t **resp)
 {
     json_t *r;
     atomic_fetch_add(&es->n_writes, 1);
@@ -115,36 +125,34 @@ static int run_txn(etcd_store_t *es, const char *body, int64_t *rev_out, json_t 
         return rc;
     atomic_fetch_add(&es->n_txns, 1);
     int64_t rev = etcd_header_rev(es, r);
-    json_t *first = json_array_get(json_object_get(r, "responses"), 0);
     if (json_is_true(json_object_get(r, "succeeded"))) {
         if (rev_out)
             *rev_out = rev;
         *resp = r;
         return STORE_OK;
     }
-    json_t *rr = json_object_get(first, "response_range");
-    rc = rr && json_array_size(json_object_get(rr, "kvs")) ? STORE_CONFLICT : STORE_NOT_FOUND;
-    if (!rr)
-        rc = STORE_EXISTS;   /* a create has no failure branch */
+    json_t *rr = json_object_get(json_array_get(json_object_get(r, "responses"), 0), "response_range");
+    bool exists = json_array_size(json_object_get(rr, "kvs")) > 0;
+    rc = cond == ETCD_IF_ABSENT ? STORE_EXISTS : exists ? STORE_CONFLICT : STORE_NOT_FOUND;
     json_decref(r);
+    return rc;
+}
+
+static int write_txn(etcd_store_t *es, const char *key, int64_t cond, etcd_txn_op_t op, const char *value,
+                     size_t len, int64_t *rev_out, json_t **resp)
+{
+    buf_t b;
+    buf_init(&b);
+    etcd_txn_body(es, &b, key, cond, op, value, len, 0);
+    int rc = run_txn(es, b.data, cond, rev_out, resp);
+    buf_free(&b);
     return rc;
 }
 
 int etcd_create(store_t *s, const char *key, const char *value, size_t len, int64_t *rev_out)
 {
-    etcd_store_t *es = (etcd_store_t *)s;
-    buf_t b;
-    buf_init(&b);
-    buf_puts(&b, "{\"compare\":[{");
-    etcd_put_key(es, &b, "key", key);
-    buf_puts(&b, ",\"result\":\"EQUAL\",\"target\":\"CREATE\",\"create_revision\":\"0\"}],"
-                 "\"success\":[{\"request_put\":{");
-    etcd_put_key(es, &b, "key", key);
-    put_value(&b, value, len);
-    buf_puts(&b, "}}]}");
     json_t *r = NULL;
-    int rc = run_txn(es, b.data, rev_out, &r);
-    buf_free(&b);
+    int rc = write_txn((etcd_store_t *)s, key, ETCD_IF_ABSENT, ETCD_TXN_PUT, value, len, rev_out, &r);
     json_decref(r);
     return rc;
 }
@@ -152,20 +160,9 @@ int etcd_create(store_t *s, const char *key, const char *value, size_t len, int6
 int etcd_update(store_t *s, const char *key, const char *value, size_t len, int64_t if_mod_rev,
                 int64_t *rev_out)
 {
-    etcd_store_t *es = (etcd_store_t *)s;
-    buf_t b;
-    buf_init(&b);
-    buf_putc(&b, '{');
-    put_compare(es, &b, key, if_mod_rev);
-    buf_puts(&b, ",\"success\":[{\"request_put\":{");
-    etcd_put_key(es, &b, "key", key);
-    put_value(&b, value, len);
-    buf_puts(&b, "}}],\"failure\":[{\"request_range\":{");
-    etcd_put_key(es, &b, "key", key);
-    buf_puts(&b, "}}]}");
     json_t *r = NULL;
-    int rc = run_txn(es, b.data, rev_out, &r);
-    buf_free(&b);
+    int rc = write_txn((etcd_store_t *)s, key, if_mod_rev ? if_mod_rev : ETCD_IF_EXISTS, ETCD_TXN_PUT, value, len,
+                       rev_out, &r);
     json_decref(r);
     return rc;
 }
@@ -173,18 +170,8 @@ int etcd_update(store_t *s, const char *key, const char *value, size_t len, int6
 int etcd_delete(store_t *s, const char *key, int64_t if_mod_rev, int64_t *rev_out, store_kv_t *prev)
 {
     etcd_store_t *es = (etcd_store_t *)s;
-    buf_t b;
-    buf_init(&b);
-    buf_putc(&b, '{');
-    put_compare(es, &b, key, if_mod_rev);
-    buf_puts(&b, ",\"success\":[{\"request_delete_range\":{");
-    etcd_put_key(es, &b, "key", key);
-    buf_puts(&b, ",\"prev_kv\":true}}],\"failure\":[{\"request_range\":{");
-    etcd_put_key(es, &b, "key", key);
-    buf_puts(&b, "}}]}");
     json_t *r = NULL;
-    int rc = run_txn(es, b.data, rev_out, &r);
-    buf_free(&b);
+    int rc = write_txn(es, key, if_mod_rev ? if_mod_rev : ETCD_IF_EXISTS, ETCD_TXN_DELETE, NULL, 0, rev_out, &r);
     if (rc == STORE_OK && prev) {
         json_t *dr = json_object_get(json_array_get(json_object_get(r, "responses"), 0),
                                      "response_delete_range");

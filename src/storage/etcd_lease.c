@@ -75,17 +75,7 @@ static bool try_acquire(etcd_election_t *e)
     etcd_store_t *es = e->es;
     buf_t b;
     buf_init(&b);
-    buf_puts(&b, "{\"compare\":[{");
-    etcd_put_key(es, &b, "key", e->key);
-    buf_puts(&b, ",\"result\":\"EQUAL\",\"target\":\"CREATE\",\"create_revision\":\"0\"}],"
-                 "\"success\":[{\"request_put\":{");
-    etcd_put_key(es, &b, "key", e->key);
-    char *val = etcd_b64(e->base.identity, strlen(e->base.identity));
-    buf_printf(&b, ",\"value\":\"%s\",\"lease\":\"%lld\"}}],\"failure\":[{\"request_range\":{", val,
-               (long long)e->lease);
-    free(val);
-    etcd_put_key(es, &b, "key", e->key);
-    buf_puts(&b, "}}]}");
+    etcd_txn_body(es, &b, e->key, ETCD_IF_ABSENT, ETCD_TXN_PUT, e->base.identity, strlen(e->base.identity), e->lease);
     json_t *r;
     int rc = etcd_post(es, "/v3/kv/txn", b.data, &r);
     buf_free(&b);

@@ -1,14 +1,17 @@
-"""Shared helpers for the end-to-end suite: the server process wrapper, a raw
-HTTP client, kubectl invocation, watch-stream reader and object builders.
+"""Shared helpers for the end-to-end suite: the server and etcd process
+wrappers, a raw HTTP client, kubectl invocation, watch-stream reader and object builders.
 
 Fixtures live in conftest.py; everything here is plain Python so test modules
 can import it (`from e2e_helpers import ...`)."""
 
+import atexit
+import base64
 import http.client
 import json
 import os
 import queue
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -336,7 +339,6 @@ def server_binary():
     if "path" not in _binary_copy:
         if not os.path.exists(BINARY):
             raise ServerError(f"server binary {BINARY} not found (set IAS_BINARY)")
-        import shutil
         import tempfile
         d = tempfile.mkdtemp(prefix="ias-e2e-bin-")
         dst = os.path.join(d, "image-apiserver")
@@ -348,20 +350,24 @@ def server_binary():
 def remove_binary_copy():
     path = _binary_copy.pop("path", None)
     if path:
-        import shutil
         shutil.rmtree(os.path.dirname(path), ignore_errors=True)
 
 
 class Server:
     """One image-apiserver on a free port with its own data dir, HOME and
     kubeconfig. start() may be called again after stop()/kill9() (restart on
-    the same data dir)."""
+    the same data dir). With etcd (an Etcd) it stores in that etcd under a
+    key prefix owned by its data dir (etcd_prefix_for), else in the embedded
+    SQLite store in the data dir; `backend` says which."""
 
-    def __init__(self, workdir, extra_args=(), data_dir=None):
+    def __init__(self, workdir, extra_args=(), data_dir=None, etcd=None):
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.data_dir = Path(data_dir) if data_dir else self.dir / "data"
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.etcd = etcd
+        self.backend = "etcd" if etcd is not None else "embedded"
+        self.etcd_prefix = etcd_prefix_for(self.data_dir) if etcd is not None else None
         self.home = self.dir / "home"
         self.home.mkdir(exist_ok=True)
         self.kubeconfig = self.dir / "kubeconfig"
@@ -379,7 +385,7 @@ class Server:
             port = free_port()
             log = self.dir / f"stderr-{len(self.runs)}.log"
             args = [binary, "--listen", f"127.0.0.1:{port}", "--data-dir", str(self.data_dir),
-                    "--log-level", LOG_LEVEL, *self.extra_args]
+                    "--log-level", LOG_LEVEL, *self.backend_args(), *self.extra_args]
             with open(log, "wb") as f:
                 proc = subprocess.Popen(args, stdout=f, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL, start_new_session=True)
@@ -407,6 +413,11 @@ class Server:
             if "in use" not in last.lower():  # only retry a port race
                 break
         raise ServerError(f"server exited during start (rc {self.proc.returncode}):\n{last}")
+
+    def backend_args(self):
+        if self.etcd is None:
+            return []
+        return ["--etcd-servers", self.etcd.url, "--etcd-prefix", self.etcd_prefix]
 
     def _signal(self, run, sig, how):
         proc = run["proc"]
@@ -547,3 +558,287 @@ def new_ns():
 
 def uniq(prefix="x"):
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+# ---------------------------------------------------------------- etcd process
+
+ETCD_BIN = os.environ.get("IAS_TEST_ETCD") or "/usr/bin/etcd"
+# etcd 3.4 refuses to start on other architectures unless ETCD_UNSUPPORTED_ARCH names it
+ETCD_SUPPORTED_ARCHES = ("amd64", "ppc64le")
+_GOARCH_OF_UNAME = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "armv6l": "arm",
+                    "i686": "386", "i386": "386", "ppc64le": "ppc64le", "s390x": "s390x",
+                    "riscv64": "riscv64"}
+
+
+class EtcdError(Exception):
+    pass
+
+
+def etcd_version(binary=None):
+    """(version, goarch) from `etcd --version`, e.g. ("3.4.23", "amd64")."""
+    goarch = _GOARCH_OF_UNAME.get(os.uname().machine)
+    for _ in range(2):
+        r = subprocess.run([binary or ETCD_BIN, "--version"], capture_output=True, text=True,
+                           timeout=20, env=_etcd_env(goarch))
+        out = r.stdout + r.stderr
+        # e.g. a 32-bit etcd on a 64-bit kernel names the arch it wants
+        want = re.search(r"ETCD_UNSUPPORTED_ARCH=(\w+)", out)
+        if r.returncode == 0 or not want or want.group(1) == goarch:
+            break
+        goarch = want.group(1)
+    ver = re.search(r"etcd Version:\s*(\S+)", out)
+    arch = re.search(r"Go OS/Arch:\s*\S+/(\S+)", out)
+    if r.returncode != 0 or not ver:
+        raise EtcdError(f"{binary or ETCD_BIN} --version failed (rc {r.returncode}): {out[:500]}")
+    return ver.group(1), (arch.group(1) if arch else goarch)
+
+
+def _etcd_env(goarch):
+    # ETCD_* variables from the caller's environment would override our flags
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ETCD_")}
+    if goarch and goarch not in ETCD_SUPPORTED_ARCHES:
+        env["ETCD_UNSUPPORTED_ARCH"] = goarch
+    return env
+
+
+def _b64(s):
+    return base64.b64encode(s.encode() if isinstance(s, str) else s).decode()
+
+
+class Etcd:
+    """A private single-member etcd on two free loopback ports (client, peer)
+    with its own data dir. Ports and data dir are fixed at the first start,
+    so start() after stop()/kill9() brings back the same member with its data.
+    The log (all runs appended, each headed by a `=== run N` line) is
+    dir/etcd.log; errors carry its tail."""
+
+    CLEAN_EXIT = (0, -signal.SIGTERM)  # etcd re-raises SIGTERM after shutting down
+
+    def __init__(self, workdir, binary=None, name="ias-e2e"):
+        self.dir = Path(workdir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir = self.dir / "data"
+        self.log = self.dir / "etcd.log"
+        self.binary = binary or ETCD_BIN
+        self.name = name
+        self.client_port = None
+        self.peer_port = None
+        self.proc = None
+        self.paused = False
+        self.runs = []  # dicts: rc, how ("term"|"kill"|"hung"|"failed-start"|None)
+        self.version, self.goarch = etcd_version(self.binary)
+        self._http = requests.Session()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.client_port}"
+
+    @property
+    def peer_url(self):
+        return f"http://127.0.0.1:{self.peer_port}"
+
+    # -- lifecycle
+    def start(self, ready_timeout=30):
+        """Start (or restart) and wait until a range request answers 200."""
+        if self.alive():
+            raise EtcdError("etcd already running")
+        fresh = self.client_port is None
+        for attempt in range(4 if fresh else 1):
+            if fresh:
+                self.client_port = free_port()
+                self.peer_port = free_port()
+                while self.peer_port == self.client_port:
+                    self.peer_port = free_port()
+            err = self._spawn_and_wait(ready_timeout)
+            if err is None:
+                return self
+            # a port taken between free_port() and etcd's bind: pick others (first start only)
+            if not fresh or "address already in use" not in err:
+                break
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+        raise EtcdError(err)
+
+    def _args(self):
+        return [self.binary, "--name", self.name, "--data-dir", str(self.data_dir),
+                "--listen-client-urls", self.url, "--advertise-client-urls", self.url,
+                "--listen-peer-urls", self.peer_url,
+                "--initial-advertise-peer-urls", self.peer_url,
+                "--initial-cluster", f"{self.name}={self.peer_url}",
+                "--initial-cluster-state", "new"]
+
+    def _spawn_and_wait(self, ready_timeout):
+        args = self._args()
+        with open(self.log, "ab") as f:
+            f.write(f"=== run {len(self.runs)}: {' '.join(args)}\n".encode())
+            f.flush()
+            proc = subprocess.Popen(args, stdout=f, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, start_new_session=True,
+                                    env=_etcd_env(self.goarch))
+        run = {"proc": proc, "rc": None, "how": None}
+        self.runs.append(run)
+        self.proc, self.paused = proc, False
+        _live_etcds.add(self)
+        deadline = time.time() + ready_timeout
+        while time.time() < deadline:
+            if proc.poll() is not None:
+                run["rc"], run["how"] = proc.returncode, "failed-start"
+                return (f"etcd exited during start (rc {proc.returncode}):\n"
+                        f"{self.log_tail()}")
+            if self.ready():
+                return None
+            time.sleep(0.05)
+        self._signal(run, signal.SIGKILL, "kill")
+        run["how"] = "failed-start"
+        return f"etcd not ready within {ready_timeout}s ({self.url}):\n{self.log_tail()}"
+
+    def ready(self, timeout=1.0):
+        """True when a (linearizable) range request answers 200."""
+        try:
+            r = self._http.post(self.url + "/v3/kv/range", json={"key": "AA=="},
+                                timeout=timeout)
+            return r.status_code == 200
+        except requests.RequestException:
+            return False
+
+    def wait_ready(self, timeout=20):
+        wait_for(self.ready, timeout=timeout, interval=0.05, what=f"etcd {self.url} ready")
+
+    def _signal(self, run, sig, how, wait=20):
+        proc = run["proc"]
+        if proc.poll() is None:
+            run["how"] = how
+            try:
+                proc.send_signal(sig)
+            except ProcessLookupError:
+                pass
+        try:
+            run["rc"] = proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            run["rc"] = proc.wait(timeout=10)
+            run["how"] = "hung"
+        self.paused = False
+        _live_etcds.discard(self)
+
+    def stop(self):
+        """SIGTERM and wait (SIGKILL after 20 s); returns the exit code. A
+        paused etcd is continued first so it can shut down cleanly."""
+        if not self.runs or self.runs[-1]["rc"] is not None:
+            return self.runs[-1]["rc"] if self.runs else None
+        run = self.runs[-1]
+        if self.paused:
+            self.resume()
+        self._signal(run, signal.SIGTERM, "term")
+        return run["rc"]
+
+    def kill9(self):
+        if self.runs and self.runs[-1]["rc"] is None:
+            self._signal(self.runs[-1], signal.SIGKILL, "kill")
+
+    def restart(self):
+        self.stop()
+        return self.start()
+
+    def pause(self):
+        """SIGSTOP: connections stay open, nothing answers (a hung etcd)."""
+        if not self.alive():
+            raise EtcdError("pause: etcd is not running")
+        self.proc.send_signal(signal.SIGSTOP)
+        self.paused = True
+
+    def resume(self):
+        if self.alive():
+            self.proc.send_signal(signal.SIGCONT)
+        self.paused = False
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def check_alive(self):
+        """A problem string when the current process died on its own."""
+        if self.runs and self.runs[-1]["how"] is None and self.proc.poll() is not None:
+            run = self.runs[-1]
+            run["rc"] = self.proc.returncode
+            _live_etcds.discard(self)
+            return f"etcd died (rc {run['rc']}) ({self.log}):\n{self.log_tail()}"
+        return None
+
+    def problems(self):
+        """Reasons to fail: an unclean exit after SIGTERM, a hang, a death on its own."""
+        out = []
+        for i, run in enumerate(self.runs):
+            if run["how"] == "term" and run["rc"] not in self.CLEAN_EXIT:
+                out.append(f"etcd run {i}: exit code {run['rc']} after SIGTERM")
+            elif run["how"] == "hung":
+                out.append(f"etcd run {i}: did not exit within 20s of SIGTERM")
+            elif run["how"] is None and run["rc"] is not None:
+                out.append(f"etcd run {i}: died unexpectedly, rc {run['rc']}")
+        if out:
+            out.append(f"etcd log {self.log}:\n{self.log_tail()}")
+        return out
+
+    def log_tail(self, n=40):
+        try:
+            lines = self.log.read_text(errors="replace").splitlines()
+        except OSError:
+            return "(no etcd log)"
+        return "\n".join(lines[-n:])
+
+    # -- data access through the v3 JSON gateway (tests and diagnostics)
+    def call(self, method, body, timeout=5):
+        r = self._http.post(f"{self.url}/v3/{method}", json=body, timeout=timeout)
+        if r.status_code != 200:
+            raise EtcdError(f"etcd {method}: {r.status_code} {r.text[:500]}")
+        return r.json()
+
+    def put(self, key, value):
+        """Returns the revision of the write."""
+        return int(self.call("kv/put", {"key": _b64(key), "value": _b64(value)})
+                   ["header"]["revision"])
+
+    def get(self, key):
+        """The value (bytes) or None."""
+        kvs = self.call("kv/range", {"key": _b64(key)}).get("kvs") or []
+        return base64.b64decode(kvs[0].get("value", "")) if kvs else None
+
+    def keys(self, prefix):
+        """Every key (str) under prefix, in order."""
+        p = prefix.encode()
+        end = p[:-1] + bytes([p[-1] + 1])  # prefixes here never end in 0xff
+        body = {"key": _b64(p), "range_end": _b64(end), "keys_only": True}
+        return [base64.b64decode(kv["key"]).decode(errors="replace")
+                for kv in self.call("kv/range", body).get("kvs") or []]
+
+    def revision(self):
+        return int(self.call("kv/range", {"key": "AA=="})["header"]["revision"])
+
+
+# Safety net: no etcd outlives the test process (a crash or ^C skipping teardown).
+_live_etcds = set()
+
+
+def _kill_live_etcds():
+    for e in list(_live_etcds):
+        if e.proc is not None and e.proc.poll() is None:
+            try:
+                e.proc.send_signal(signal.SIGCONT)
+                e.proc.kill()
+                e.proc.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+
+
+atexit.register(_kill_live_etcds)
+
+
+# Servers on etcd: one key prefix per data dir, so a restart (or a second
+# Server on the same data_dir=) sees the same data, like the embedded store.
+_etcd_prefixes = {}
+_PREFIX_RUN = uuid.uuid4().hex[:6]  # two sessions sharing one etcd never collide
+
+
+def etcd_prefix_for(data_dir):
+    key = str(Path(data_dir).resolve())
+    if key not in _etcd_prefixes:
+        _etcd_prefixes[key] = f"/ias-test/{_PREFIX_RUN}-{len(_etcd_prefixes)}/"
+    return _etcd_prefixes[key]

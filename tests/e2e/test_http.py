@@ -731,9 +731,15 @@ class TestWriteOptions:
     def test_delete_preconditions(self, http, ns):
         obj = http.create_is(ns, "pc")
         r = http.delete(is_path(ns, "pc"), {"preconditions": {"uid": "wrong-uid"}})
-        assert_status(r, 409, "Conflict")
-        r = http.delete(is_path(ns, "pc"), {"preconditions": {"resourceVersion": "1"}})
-        assert_status(r, 409, "Conflict")
+        assert_status(r, 409, "Conflict", message=(
+            'Operation cannot be fulfilled on imagestreams.image.openshift.io "pc": Precondition failed: '
+            f'UID in precondition: wrong-uid, UID in object meta: {obj["metadata"]["uid"]}'))
+        rv = obj["metadata"]["resourceVersion"]
+        stale = str(int(rv) + 1)  # any other version (on a fresh store rv itself may be "1")
+        r = http.delete(is_path(ns, "pc"), {"preconditions": {"resourceVersion": stale}})
+        assert_status(r, 409, "Conflict", message=(
+            'Operation cannot be fulfilled on imagestreams.image.openshift.io "pc": Precondition failed: '
+            f'ResourceVersion in precondition: {stale}, ResourceVersion in object meta: {rv}'))
         http.get_is(ns, "pc")
         r = http.delete(is_path(ns, "pc"), {"preconditions": {
             "uid": obj["metadata"]["uid"], "resourceVersion": obj["metadata"]["resourceVersion"]}})

@@ -482,7 +482,16 @@ static void test_cache_on_etcd(void **state)
     assert_int_equal(w.types[2], CACHE_EV_DELETED);
     cache_watch_cancel(cw);
     cache_watch_release(cw);
-    assert_int_equal(w.closed, 100);
+    /* closed() runs now, or on the dispatcher if it was still inside deliver() */
+    int closed = 0;
+    for (int i = 0; i < 500 && closed == 0; i++) {
+        pthread_mutex_lock(&w.mu);
+        closed = w.closed;
+        pthread_mutex_unlock(&w.mu);
+        if (!closed)
+            usleep(10000);
+    }
+    assert_int_equal(closed, 100);
     cache_set_free(cs);
     store_close(s);
 }
