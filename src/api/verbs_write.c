@@ -243,7 +243,12 @@ static void create_obj(api_req_t *r, json_t *obj, bool managed)
     int64_t rev = 0;
     int rc;
     if (r->opt.dry_run) {
-        /* Everything but the write: an existing name still conflicts. */
+        /* Everything but the write: an existing name still conflicts (also one just
+         * created through another replica). */
+        if (api_consistent_read(r, r->kind->cache) != 0) {
+            free(key);
+            goto fail;
+        }
         cache_obj_t *existing = cache_get(r->kind->cache, key);
         free(key);
         if (existing) {

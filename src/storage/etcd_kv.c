@@ -205,7 +205,9 @@ int64_t etcd_current_rev(store_t *s)
 
 /* Callers that arrive while a revision request is in flight wait for the NEXT one: only a
  * request that started after a caller arrived reflects every write acknowledged before it.
- * So at most two requests are ever needed per burst of concurrent readers. */
+ * So at most two requests are ever needed per burst of concurrent readers. A failed request
+ * fails its waiters too: an error cannot break consistency, and a hung etcd then costs
+ * one timeout, not two. */
 int etcd_read_barrier(store_t *s, int64_t *rev)
 {
     etcd_store_t *es = (etcd_store_t *)s;
@@ -213,7 +215,10 @@ int etcd_read_barrier(store_t *s, int64_t *rev)
     uint64_t want = es->barrier_started + 1;
     while (es->barrier_done < want) {
         if (es->barrier_busy) {
+            uint64_t seen = es->barrier_done;
             pthread_cond_wait(&es->barrier_cond, &es->barrier_mu);
+            if (es->barrier_done > seen && es->barrier_rc != STORE_OK)
+                break;   /* etcd failed meanwhile: its error serves too (no second timeout) */
             continue;
         }
         es->barrier_busy = true;
