@@ -235,8 +235,9 @@ static void route_resource(api_t *a, http_req_t *h, const char *rest)
         goto fail;
     }
     bool barrier = store_reads_need_barrier(a->store);
+    bool any_rv = r->opt.resource_version && *r->opt.resource_version;   /* no barrier needed */
     if (strcmp(r->verb, "get") == 0) {
-        if (barrier)
+        if (barrier && !any_rv)
             http_defer(h, get_deferred, r);
         else
             verb_get(r);

@@ -179,6 +179,13 @@ void etcd_handles_free(etcd_store_t *es)
     es->n_handles = es->cap_handles = 0;
 }
 
+/* During an outage every request fails the same way: say so once a second, not per request. */
+static bool outage_log_due(etcd_store_t *es)
+{
+    int64_t now = time_mono_ms(), last = atomic_load(&es->outage_logged_ms);
+    return now - last >= 1000 && atomic_compare_exchange_strong(&es->outage_logged_ms, &last, now);
+}
+
 int etcd_post(etcd_store_t *es, const char *path, const char *body, json_t **resp)
 {
     *resp = NULL;
@@ -208,7 +215,8 @@ int etcd_post(etcd_store_t *es, const char *path, const char *body, json_t **res
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &out);
         CURLcode cc = curl_easy_perform(h);
         if (cc != CURLE_OK) {
-            log_warn("storage/etcd: %s: %s", url, curl_easy_strerror(cc));
+            if (outage_log_due(es))
+                log_warn("storage/etcd: %s: %s", url, curl_easy_strerror(cc));
             continue;   /* try the next endpoint */
         }
         long code = 0;
@@ -230,7 +238,8 @@ int etcd_post(etcd_store_t *es, const char *path, const char *body, json_t **res
             json_decref(j);
             goto out;
         }
-        log_warn("storage/etcd: %s: HTTP %ld: %s", url, code, msg ? msg : "(no message)");
+        if (outage_log_due(es))
+            log_warn("storage/etcd: %s: HTTP %ld: %s", url, code, msg ? msg : "(no message)");
         json_decref(j);
     }
     atomic_store(&es->healthy, false);

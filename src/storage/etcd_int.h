@@ -37,6 +37,7 @@ typedef struct etcd_store {
     atomic_llong last_rev;     /* newest header revision seen */
     atomic_llong compact_rev;  /* newest compaction revision seen (0 = none known) */
     atomic_bool healthy;
+    atomic_llong outage_logged_ms; /* last "etcd did not answer" log line (one per second) */
     atomic_ullong n_txns, n_writes, n_compactions;
 
     /* live event feed (etcd_sink.c): one thread streaming /v3/watch into the sink */
