@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -63,6 +64,8 @@ static int start_etcd(void)
     snprintf(cluster, sizeof(cluster), "default=%s", purl);
     g.pid = fork();
     if (g.pid == 0) {
+        /* a test that aborts (assertion, sanitizer) must not leave its etcd running */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         int fd = open(logp, O_WRONLY | O_CREAT | O_APPEND, 0600);
         if (fd >= 0) {
             dup2(fd, 1);
