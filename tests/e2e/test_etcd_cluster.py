@@ -1,0 +1,121 @@
+"""A three-member etcd cluster under two replicas given all three endpoints:
+the member a server talks to dies, and the server fails over to another one
+(requests and its event feed) with nothing lost — etcd is scaled as etcd is
+scaled, the servers just list its endpoints."""
+
+import threading
+
+import pytest
+
+from e2e_helpers import Etcd, Server, Watch, assert_ok, free_port, is_path, wait_for
+from etcd_replicas import require_etcd_binary
+
+require_etcd_binary()
+
+
+class Member(Etcd):
+    """One member of a static cluster; ports are chosen by the cluster."""
+
+    def __init__(self, workdir, name, client_port, peer_port, initial_cluster):
+        super().__init__(workdir, name=name)
+        self.client_port, self.peer_port = client_port, peer_port
+        self.initial_cluster = initial_cluster
+
+    def _args(self):
+        args = super()._args()
+        i = args.index("--initial-cluster")
+        args[i + 1] = self.initial_cluster
+        return args
+
+
+@pytest.fixture
+def etcd_cluster(tmp_path):
+    ports = [(free_port(), free_port()) for _ in range(3)]
+    initial = ",".join(f"m{i}=http://127.0.0.1:{p}" for i, (_, p) in enumerate(ports))
+    members = [Member(tmp_path / f"m{i}", f"m{i}", c, p, initial) for i, (c, p) in enumerate(ports)]
+    errors = []
+
+    def start(m):
+        try:
+            m.start(ready_timeout=40)  # ready once a quorum has formed: start them together
+        except Exception as ex:  # noqa: BLE001 - reported below
+            errors.append(f"{m.name}: {ex}")
+
+    threads = [threading.Thread(target=start, args=(m,)) for m in members]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        if errors:
+            pytest.fail("etcd cluster did not start:\n" + "\n".join(errors), pytrace=False)
+        yield members
+    finally:
+        problems = []
+        for m in members:
+            m.stop()
+            problems += m.problems()
+        if problems:
+            pytest.fail("\n".join(problems), pytrace=False)
+
+
+def test_member_failure_under_two_replicas(tmp_path, etcd_cluster):
+    m0, m1, m2 = etcd_cluster
+    endpoints = ",".join(m.url for m in (m0, m1, m2))  # m0 first: the servers start on it
+    flags = ["--etcd-servers", endpoints, "--etcd-prefix", "/cluster-test", "--etcd-timeout", "2"]
+    a = Server(tmp_path / "a", extra_args=flags)
+    b = Server(tmp_path / "b", extra_args=flags)
+    servers = [a, b]
+    try:
+        for s in servers:
+            s.start()
+        ns = "cluster"
+        before = [a.http.create_is(ns, f"before-{i}") for i in range(5)]
+        start_rv = before[-1]["metadata"]["resourceVersion"]
+        w = Watch(b, is_path(ns) + f"?watch=1&resourceVersion={start_rv}")
+        try:
+            m0.kill9()  # the member both servers (and their event feeds) use
+            # quorum stays (2 of 3): writes through either replica go on, on the next endpoint
+            after = []
+            for i in range(10):
+                srv = servers[i % 2]
+                after.append(wait_for(lambda: _create(srv, ns, f"after-{i}"), timeout=15,
+                                      what=f"create after-{i} with one etcd member down"))
+            # ... and are at once visible on both replicas
+            for obj in after:
+                name = obj["metadata"]["name"]
+                for s in servers:
+                    got = assert_ok(s.http.get(is_path(ns, name)))
+                    assert got["metadata"]["resourceVersion"] == obj["metadata"]["resourceVersion"]
+            # B's watch continued on another member: every new object, in order, nothing twice
+            events = w.take(10, timeout=20)
+            assert [e["object"]["metadata"]["name"] for e in events] == [f"after-{i}" for i in range(10)]
+            assert [e["object"]["metadata"]["resourceVersion"] for e in events] == \
+                [o["metadata"]["resourceVersion"] for o in after]
+            for s in servers:
+                assert s.http.get("/readyz").status_code == 200
+        finally:
+            w.close()
+        # the member comes back and catches up; the servers do not care
+        m0.start()
+        m1.kill9()
+        for i in range(3):
+            wait_for(lambda: _create(a, ns, f"again-{i}"), timeout=15, what="create with m1 down")
+        names = {o["metadata"]["name"] for o in assert_ok(b.http.get(is_path(ns)))["items"]}
+        assert {f"again-{i}" for i in range(3)} <= names and len(names) == 18
+        m1.start()
+    finally:
+        problems = []
+        for s in servers:
+            s.stop()
+            problems += s.problems()
+        if problems:
+            pytest.fail("\n".join(problems), pytrace=False)
+
+
+def _create(srv, ns, name):
+    r = srv.http.post(is_path(ns), {"metadata": {"name": name}})
+    if r.status_code == 201:
+        return r.json()
+    assert r.status_code in (503, 504), (r.status_code, r.text[:500])  # failing over: retry
+    return None
