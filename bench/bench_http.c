@@ -73,6 +73,27 @@ int bh_parse_base(const char *url, char *host, size_t hostsz, int *port)
     return 0;
 }
 
+int bh_parse_bases(const char *list, bh_base_t *out, int max)
+{
+    int n = 0;
+    const char *p = list;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char one[256];
+        if (n == max || len == 0 || len >= sizeof one)
+            return -1;
+        memcpy(one, p, len);
+        one[len] = '\0';
+        if (bh_parse_base(one, out[n].host, sizeof out[n].host, &out[n].port) != 0)
+            return -1;
+        n++;
+        if (!comma)
+            return n;
+        p = comma + 1;
+    }
+}
+
 int bh_connect(bh_conn_t *c, const char *host, int port)
 {
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };

@@ -24,6 +24,15 @@ typedef struct bh_resp {
 /* Parses "http://host:port" (a trailing path is ignored). Returns 0 or -1. */
 int bh_parse_base(const char *url, char *host, size_t hostsz, int *port);
 
+/* Several servers (replicas of one API): "http://h:p,http://h:p,...". */
+#define BH_MAX_BASES 16
+typedef struct bh_base {
+    char host[64];
+    int port;
+} bh_base_t;
+/* Parses a comma-separated list into out[0..max). Returns the count (>= 1) or -1. */
+int bh_parse_bases(const char *list, bh_base_t *out, int max);
+
 /* Connects (TCP_NODELAY). Returns 0 or -1 with errno set. */
 int bh_connect(bh_conn_t *c, const char *host, int port);
 void bh_close(bh_conn_t *c);

@@ -1,8 +1,9 @@
 /* create_load: POSTs ImageStreams with unique names over C keep-alive
- * connections (one thread each) for a fixed duration or a fixed count, and
+ * connections (one thread each; with several servers, connection i goes to
+ * server i mod n) for a fixed duration or a fixed count, and
  * reports creates/s and latency percentiles. Also used to seed data.
  *
- *   create_load -u http://127.0.0.1:8080 [-N namespace] [-c conns] [-d secs | -n count]
+ *   create_load -u http://127.0.0.1:8080[,http://...] [-N namespace] [-c conns] [-d secs | -n count]
  *               [-p name-prefix] [-t tags-per-stream]
  *
  * Prints one line of key=value pairs. Anything but 201 counts as an error. */
@@ -17,8 +18,8 @@
 #include <unistd.h>
 
 typedef struct cl_opts {
-    char host[64];
-    int port;
+    bh_base_t base[BH_MAX_BASES];
+    int nbase;
     const char *ns;
     const char *prefix;
     int conns;
@@ -30,6 +31,7 @@ typedef struct cl_opts {
 typedef struct cl_worker {
     pthread_t tid;
     const cl_opts_t *o;
+    int idx;          /* connection number: picks the server */
     double *lat;      /* seconds per successful create */
     size_t nlat, cap;
     long errors;
@@ -68,8 +70,9 @@ static void *cl_run(void *arg)
     const cl_opts_t *o = w->o;
     bh_conn_t c = { .fd = -1 };
     char path[512], body[16384];
-    snprintf(c.host, sizeof c.host, "%s", o->host);
-    c.port = o->port;
+    const bh_base_t *b = &o->base[w->idx % o->nbase];
+    snprintf(c.host, sizeof c.host, "%s", b->host);
+    c.port = b->port;
     snprintf(path, sizeof path, "/apis/image.openshift.io/v1/namespaces/%s/imagestreams", o->ns);
     for (;;) {
         long i = atomic_fetch_add(&cl_next, 1);
@@ -114,7 +117,7 @@ static void *cl_run(void *arg)
 
 static void cl_usage(void)
 {
-    fprintf(stderr, "usage: create_load -u http://127.0.0.1:PORT [-N namespace] [-c conns] "
+    fprintf(stderr, "usage: create_load -u http://127.0.0.1:PORT[,URL...] [-N namespace] [-c conns] "
                     "[-d secs | -n count] [-p prefix] [-t tags]\n");
 }
 
@@ -138,7 +141,7 @@ int main(int argc, char **argv)
         default: cl_usage(); return 2;
         }
     }
-    if (!url || bh_parse_base(url, o.host, sizeof o.host, &o.port) != 0 || o.conns < 1 ||
+    if (!url || (o.nbase = bh_parse_bases(url, o.base, BH_MAX_BASES)) < 1 || o.conns < 1 ||
         o.conns > 4096 || o.tags < 0 || o.tags > 50 || (o.secs <= 0 && o.count <= 0)) {
         cl_usage();
         return 2;
@@ -151,6 +154,7 @@ int main(int argc, char **argv)
     int started = 0;
     for (; started < o.conns; started++) {
         w[started].o = &o;
+        w[started].idx = started;
         if (pthread_create(&w[started].tid, NULL, cl_run, &w[started]) != 0)
             break;
     }
@@ -170,9 +174,9 @@ int main(int argc, char **argv)
     }
     if (all)
         bh_sort(all, k);
-    printf("create_load conns=%d created=%zu errors=%ld secs=%.2f creates_per_s=%.0f "
+    printf("create_load servers=%d conns=%d created=%zu errors=%ld secs=%.2f creates_per_s=%.0f "
            "p50_ms=%.2f p99_ms=%.2f max_ms=%.2f\n",
-           started, total, errors, secs, secs > 0 ? (double)total / secs : 0.0,
+           o.nbase, started, total, errors, secs, secs > 0 ? (double)total / secs : 0.0,
            all ? bh_pct(all, k, 0.50) * 1e3 : 0, all ? bh_pct(all, k, 0.99) * 1e3 : 0,
            all && k ? all[k - 1] * 1e3 : 0);
     for (int i = 0; i < started; i++)

@@ -4,8 +4,12 @@
  * from just before the write was sent until the reader parsed the event line,
  * and reports p50/p99/max over all deliveries.
  *
- *   watch_fanout -u http://127.0.0.1:8080 [-N namespace] [-w watchers] [-n updates]
+ *   watch_fanout -u http://127.0.0.1:8080[,URL...] [-N namespace] [-w watchers] [-n updates]
  *                [-i interval_ms] [-T wait_secs_after_last_write] [-S settle_secs]
+ *
+ * With several servers (replicas sharing one store) watch i goes to server
+ * i mod n and every write to the first: deliveries on the other servers are
+ * also reported apart (remote_*), as they cross the shared store.
  *
  * Events are matched by object name (<unique prefix><index>) so other traffic in
  * the namespace is ignored. The reader shares the machine with the server: on a
@@ -40,6 +44,7 @@ typedef struct wf_watcher {
     char *line;        /* de-chunked bytes of the current event line */
     size_t line_len, line_cap;
     int received;
+    int remote;        /* on another server than the writes */
 } wf_watcher_t;
 
 static char wf_prefix[64];
@@ -47,6 +52,7 @@ static int wf_updates;
 static _Atomic long long *wf_sent_ns;   /* send time per update, ns; 0 = not yet sent */
 static double *wf_lat;                  /* all delivery latencies, seconds */
 static int *wf_idx;                     /* the update each delivery belongs to */
+static char *wf_remote;                 /* the delivery was to a watch on another server */
 static size_t wf_nlat, wf_cap_lat;
 static long wf_unmatched;               /* event lines naming no update of ours */
 
@@ -93,9 +99,14 @@ static void wf_event(wf_watcher_t *w, const char *line, size_t len, double now)
         if (!ni)
             return;
         wf_idx = ni;
+        char *nr = realloc(wf_remote, ncap);
+        if (!nr)
+            return;
+        wf_remote = nr;
         wf_cap_lat = ncap;
     }
     wf_idx[wf_nlat] = (int)idx;
+    wf_remote[wf_nlat] = (char)w->remote;
     wf_lat[wf_nlat++] = now - (double)sent / 1e9;
     w->received++;
 }
@@ -256,7 +267,7 @@ static void *wf_send(void *arg)
 
 static void wf_usage(void)
 {
-    fprintf(stderr, "usage: watch_fanout -u http://127.0.0.1:PORT [-N namespace] [-w watchers] "
+    fprintf(stderr, "usage: watch_fanout -u http://127.0.0.1:PORT[,URL...] [-N namespace] [-w watchers] "
                     "[-n updates] [-i interval_ms] [-T wait_secs] [-S settle_secs]\n");
 }
 
@@ -281,9 +292,9 @@ int main(int argc, char **argv)
         default: wf_usage(); return 2;
         }
     }
-    char host[64];
-    int port;
-    if (!url || bh_parse_base(url, host, sizeof host, &port) != 0 || nw < 1 || nw > 100000 ||
+    bh_base_t base[BH_MAX_BASES];
+    int nbase;
+    if (!url || (nbase = bh_parse_bases(url, base, BH_MAX_BASES)) < 1 || nw < 1 || nw > 100000 ||
         wf_updates < 1 || wf_updates > 1000000 || interval_ms < 0) {
         wf_usage();
         return 2;
@@ -293,14 +304,15 @@ int main(int argc, char **argv)
         return 1;
     }
     snprintf(wf_prefix, sizeof wf_prefix, "fan%ld-", (long)getpid());
-    char path[512], rv[64], req[1024];
+    char path[512], rv[64], req[BH_MAX_BASES][1024];
+    int rl[BH_MAX_BASES];
     snprintf(path, sizeof path, "/apis/image.openshift.io/v1/namespaces/%s/imagestreams", ns);
 
     s.path = path;
     s.ns = ns;
     s.interval = interval_ms / 1e3;
-    snprintf(s.conn.host, sizeof s.conn.host, "%s", host);
-    s.conn.port = port;
+    snprintf(s.conn.host, sizeof s.conn.host, "%s", base[0].host);
+    s.conn.port = base[0].port;
     ws = calloc((size_t)nw, sizeof *ws);
     wf_sent_ns = calloc((size_t)wf_updates, sizeof *wf_sent_ns);
     s.wlat = calloc((size_t)wf_updates, sizeof *s.wlat);
@@ -311,15 +323,17 @@ int main(int argc, char **argv)
         ws[i].fd = -1;
     if (wf_current_rv(&s.conn, path, rv, sizeof rv) != 0)
         goto out;
-    int rl = snprintf(req, sizeof req,
-                      "GET %s?watch=1&resourceVersion=%s HTTP/1.1\r\nHost: %s:%d\r\nAccept: application/json\r\n\r\n",
-                      path, rv, host, port);
+    for (int b = 0; b < nbase; b++)
+        rl[b] = snprintf(req[b], sizeof req[b],
+                         "GET %s?watch=1&resourceVersion=%s HTTP/1.1\r\nHost: %s:%d\r\nAccept: application/json\r\n\r\n",
+                         path, rv, base[b].host, base[b].port);
 
     /* Open all watches (blocking connect + send, then non-blocking reads). */
     double t_open = bh_now();
     for (int i = 0; i < nw; i++) {
         bh_conn_t c = { .fd = -1 };
-        if (bh_connect(&c, host, port) != 0 || bh_send_all(c.fd, req, (size_t)rl) != 0) {
+        int b = i % nbase;
+        if (bh_connect(&c, base[b].host, base[b].port) != 0 || bh_send_all(c.fd, req[b], (size_t)rl[b]) != 0) {
             fprintf(stderr, "watch_fanout: watcher %d: %s\n", i, strerror(errno));
             if (c.fd >= 0)
                 close(c.fd);
@@ -327,6 +341,7 @@ int main(int argc, char **argv)
         }
         fcntl(c.fd, F_SETFL, fcntl(c.fd, F_GETFL) | O_NONBLOCK);
         ws[i].fd = c.fd;
+        ws[i].remote = b != 0;
         struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &ws[i] };
         if (epoll_ctl(ep, EPOLL_CTL_ADD, c.fd, &ev) != 0)
             goto out;
@@ -411,6 +426,13 @@ int main(int argc, char **argv)
     }
     if (after_ack)
         bh_sort(after_ack, wf_nlat);
+    double *remote = calloc(wf_nlat ? wf_nlat : 1, sizeof *remote);
+    size_t nremote = 0;
+    for (size_t i = 0; remote && i < wf_nlat; i++)
+        if (wf_remote[i])
+            remote[nremote++] = wf_lat[i];
+    if (remote)
+        bh_sort(remote, nremote);
     bh_sort(wf_lat, wf_nlat);
     bh_sort(s.wlat, (size_t)wf_updates);
     established = 0;
@@ -419,13 +441,19 @@ int main(int argc, char **argv)
     size_t expected = (size_t)s.ok * (size_t)established;
     printf("watch_fanout watchers=%d established=%d closed_early=%d writes_ok=%d write_errors=%d "
            "deliveries=%zu expected=%zu unmatched_lines=%ld p50_ms=%.2f p99_ms=%.2f max_ms=%.2f "
-           "write_p50_ms=%.2f write_p99_ms=%.2f after_ack_p50_ms=%.2f after_ack_p99_ms=%.2f\n",
+           "write_p50_ms=%.2f write_p99_ms=%.2f after_ack_p50_ms=%.2f after_ack_p99_ms=%.2f",
            nw, established, dead, s.ok, s.errors, wf_nlat, expected, wf_unmatched,
            bh_pct(wf_lat, wf_nlat, 0.50) * 1e3, bh_pct(wf_lat, wf_nlat, 0.99) * 1e3,
            wf_nlat ? wf_lat[wf_nlat - 1] * 1e3 : 0, bh_pct(s.wlat, (size_t)wf_updates, 0.50) * 1e3,
            bh_pct(s.wlat, (size_t)wf_updates, 0.99) * 1e3,
            after_ack ? bh_pct(after_ack, wf_nlat, 0.50) * 1e3 : 0, after_ack ? bh_pct(after_ack, wf_nlat, 0.99) * 1e3 : 0);
+    if (nbase > 1) /* on the same line: callers take the last line */
+        printf(" servers=%d remote_deliveries=%zu remote_p50_ms=%.2f remote_p99_ms=%.2f remote_max_ms=%.2f",
+               nbase, nremote, remote ? bh_pct(remote, nremote, 0.50) * 1e3 : 0,
+               remote ? bh_pct(remote, nremote, 0.99) * 1e3 : 0, remote && nremote ? remote[nremote - 1] * 1e3 : 0);
+    printf("\n");
     free(after_ack);
+    free(remote);
     rc = wf_nlat == expected && expected > 0 ? 0 : 3;
 out:
     if (sender_started && !sender_done_at)
@@ -444,5 +472,6 @@ out:
     free(s.wlat);
     free(wf_lat);
     free(wf_idx);
+    free(wf_remote);
     return rc;
 }
