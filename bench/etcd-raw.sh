@@ -37,6 +37,7 @@ kv() { tr ' ' '\n' | awk -F= -v k="$1" '$1==k{print $2}'; }
 . bench/etcd-lib.sh
 
 # ---- the gRPC tool: etcd's clientv3 from Debian's Go sources, no network
+scripts/install-deps.sh build test bench >&2 || log "could not install golang-go/golang-etcd-server-dev"
 GRPC=
 if [ -x "$BIN/etcd_grpc" ]; then
   GRPC=$BIN/etcd_grpc

@@ -2,10 +2,11 @@
 # Installs the Debian packages image-apiserver needs. Idempotent: when every
 # package of the requested sets is already installed it does nothing at all.
 #
-#   scripts/install-deps.sh [build] [test]     (default: build)
+#   scripts/install-deps.sh [build] [test] [bench]     (default: build)
 #
 # build: compile and run the server. test: unit tests, end-to-end peers
 # (registry, skopeo, etcd, kubernetes clients), benchmarks (wrk, nginx), fuzzers.
+# bench: extras for bench/etcd-raw.sh's gRPC column (Go and etcd's Go client sources).
 # Needs root to install; otherwise prints the apt-get command and fails.
 set -euo pipefail
 
@@ -15,6 +16,7 @@ BUILD_PKGS=(gcc make meson ninja-build pkg-config libh2o-evloop-dev libjansson-d
 TEST_PKGS=(libcmocka-dev python3 python3-pytest python3-requests python3-kubernetes
   python3-openshift python3-yaml docker-registry skopeo etcd-server etcd-client
   nginx-light wrk clang libclang-rt-14-dev procps)
+BENCH_PKGS=(golang-go golang-etcd-server-dev)
 # Packages whose maintainer scripts may start a system service on a fixed port
 # (nginx :80, registry :5000, etcd :2379); tests run their own instances instead.
 declare -A SERVICE_OF=([nginx-light]=nginx [docker-registry]=docker-registry [etcd-server]=etcd)
@@ -26,7 +28,8 @@ for s in "${sets[@]}"; do
   case "$s" in
     build) want+=("${BUILD_PKGS[@]}") ;;
     test) want+=("${TEST_PKGS[@]}") ;;
-    *) echo "install-deps: unknown package set '$s' (use: build, test)" >&2; exit 2 ;;
+    bench) want+=("${BENCH_PKGS[@]}") ;;
+    *) echo "install-deps: unknown package set '$s' (use: build, test, bench)" >&2; exit 2 ;;
   esac
 done
 
