@@ -247,6 +247,7 @@ int main(int argc, char **argv)
     log_info("signal %d: shutting down", sig);
     rc = 0;
 out:
+    api_stop(api);   /* reads waiting for etcd are answered while the server still runs */
     http_server_free(srv);
     store_compactor_stop(compactor);
     store_election_stop(leader);   /* resigns: another replica takes over at once */

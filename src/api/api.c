@@ -25,16 +25,23 @@ api_t *api_new(const api_config_t *cfg, store_t *store)
 
 int api_start(api_t *a)
 {
-    if (cache_set_start(a->caches) != 0)
+    if (cache_set_start(a->caches) != 0 || api_barrier_start(a) != 0)
         return -1;
     atomic_store(&a->ready, true);
     return 0;
+}
+
+void api_stop(api_t *a)
+{
+    if (a)
+        api_barrier_stop(a);
 }
 
 void api_free(api_t *a)
 {
     if (!a)
         return;
+    api_barrier_free(a);
     watch_registry_free(a->watches);
     cache_set_free(a->caches);
     discovery_free(a);
@@ -68,13 +75,7 @@ static void readyz(http_req_t *h, void *arg)
         respond_text(h, 200, "ok");
 }
 
-/* On etcd a get or watch first asks etcd for its revision (read_barrier.c): off the loop. */
-static void get_deferred(http_req_t *h, void *arg)
-{
-    (void)h;
-    verb_get(arg);
-}
-
+/* A watch with a resourceVersion newer than the cache waits for it (etcd): off the loop. */
 static void watch_deferred(http_req_t *h, void *arg)
 {
     (void)h;
@@ -237,12 +238,14 @@ static void route_resource(api_t *a, http_req_t *h, const char *rest)
     bool barrier = store_reads_need_barrier(a->store);
     bool any_rv = r->opt.resource_version && *r->opt.resource_version;   /* no barrier needed */
     if (strcmp(r->verb, "get") == 0) {
-        if (barrier && !any_rv)
-            http_defer(h, get_deferred, r);
+        if (!any_rv)
+            api_after_consistent_read(r, r->kind->cache, verb_get);
         else
             verb_get(r);
     } else if (strcmp(r->verb, "watch") == 0) {
-        if (barrier)
+        if (!any_rv)
+            api_after_consistent_read(r, r->kind->cache, verb_watch);
+        else if (barrier)
             http_defer(h, watch_deferred, r);
         else
             verb_watch(r);

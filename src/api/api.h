@@ -23,6 +23,8 @@ typedef struct api api_t;
 api_t *api_new(const api_config_t *cfg, store_t *store);
 /* Loads caches and marks the server ready. */
 int api_start(api_t *a);
+/* Before stopping the HTTP server: answers the reads still waiting for etcd. */
+void api_stop(api_t *a);
 void api_free(api_t *a);
 /* The HTTP handler (pass a as ctx to http_server_new). */
 void api_handle(http_req_t *req, void *ctx);

@@ -70,6 +70,7 @@ typedef struct obj_extra {
 } obj_extra_t;
 
 typedef struct watch_registry watch_registry_t;
+typedef struct api_barrier api_barrier_t;
 
 struct api {
     api_config_t cfg;
@@ -90,6 +91,7 @@ struct api {
     char openapi_hash[129];
     char *openapi_root;
     watch_registry_t *watches;
+    api_barrier_t *barrier;      /* read_barrier.c; NULL on the embedded store */
 };
 
 enum { ACCEPT_JSON, ACCEPT_TABLE, ACCEPT_PARTIAL, ACCEPT_PARTIAL_LIST, ACCEPT_YAML };
@@ -158,8 +160,16 @@ json_t *table_row(const kind_def_t *k, cache_obj_t *o, include_object_t inc, int
 json_t *table_row_from_json(const kind_def_t *k, const json_t *obj, include_object_t inc, int64_t now);
 json_t *partial_object(const obj_extra_t *x);
 
-/* read_barrier.c: consistent reads on etcd (see the file). 0, or -1 with r->err set. */
+/* read_barrier.c: consistent reads on etcd (see the file). 0, or -1 with r->err set;
+ * blocks (pool threads only). */
 int api_consistent_read(api_req_t *r, cache_t *c);
+/* Non-blocking form for the loop: cont(r) runs once the cache reflects every write
+ * acknowledged before this call (at once on the embedded store; else on the barrier
+ * thread or the pool). On failure r is answered with the error and freed. */
+void api_after_consistent_read(api_req_t *r, cache_t *c, void (*cont)(api_req_t *r));
+int api_barrier_start(api_t *a);
+void api_barrier_stop(api_t *a);   /* answers what is queued; later requests get 503 */
+void api_barrier_free(api_t *a);
 /* Waits for the cache to reach rev where that can happen (etcd), else 504 Too large resource version. */
 int api_wait_rev(api_req_t *r, cache_t *c, int64_t rev);
 

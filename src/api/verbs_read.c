@@ -72,11 +72,8 @@ void verb_get(api_req_t *r)
         }
         goto out;
     }
-    /* resourceVersion "0" (or any) may be served from the cache as it is */
-    if ((!r->opt.resource_version || !*r->opt.resource_version) && api_consistent_read(r, r->kind->cache) != 0) {
-        api_respond_error(r);
-        goto out;
-    }
+    /* without a resourceVersion the router ran api_after_consistent_read first; with one
+     * ("0" or any) the cache may serve as it is */
     cache_obj_t *o = cache_get(r->kind->cache, key);
     if (!o) {
         apierr_not_found(&r->err, r->kind->resource, API_GROUP, r->name);

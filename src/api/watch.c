@@ -238,14 +238,10 @@ void verb_watch(api_req_t *r)
         if (!end || *end || from < 0)
             apierr_set(&r->err, APIERR_BAD_REQUEST, "invalid resource version: %s", r->opt.resource_version);
     }
-    if (!apierr_is_set(&r->err)) {
-        /* no resourceVersion: start at the most recent state, which on etcd means the cache
-         * must first catch up with it; an explicit one newer than the cache: wait (etcd) */
-        if (!r->opt.resource_version || !*r->opt.resource_version)
-            api_consistent_read(r, r->kind->cache);
-        else
-            api_wait_rev(r, r->kind->cache, from);
-    }
+    /* no resourceVersion: the most recent state (the router ran api_after_consistent_read);
+     * one newer than the cache: wait for it (etcd; on the pool) */
+    if (!apierr_is_set(&r->err) && from > 0)
+        api_wait_rev(r, r->kind->cache, from);
     if (!w->ls || !w->fs || apierr_is_set(&r->err)) {
         api_respond_error(r);
         label_selector_free(w->ls);

@@ -27,13 +27,10 @@ typedef struct etcd_store {
     pthread_mutex_t handles_mu;
     void **handles;
     size_t n_handles, cap_handles;
-    /* read barrier (etcd_kv.c): concurrent callers share one revision request */
-    pthread_mutex_t barrier_mu;
-    pthread_cond_t barrier_cond;
-    uint64_t barrier_started, barrier_done;   /* request generations */
-    bool barrier_busy;
-    int barrier_rc;
-    int64_t barrier_rev;
+    /* read barrier (etcd_barrier.c): concurrent callers share revision requests */
+    atomic_uint barrier_started, barrier_done;   /* request generations (barrier_done: a futex) */
+    atomic_bool barrier_busy;                     /* a request is in flight */
+    atomic_llong barrier_result;                  /* its revision, or a STORE_* error (< 0) */
     atomic_llong last_rev;     /* newest header revision seen */
     atomic_llong compact_rev;  /* newest compaction revision seen (0 = none known) */
     atomic_bool healthy;
@@ -92,6 +89,7 @@ int etcd_delete(store_t *s, const char *key, int64_t if_mod_rev, int64_t *rev_ou
 int64_t etcd_current_rev(store_t *s);
 /* etcd's current revision, or STORE_UNAVAILABLE (etcd_current_rev falls back to the last seen). */
 int etcd_read_rev(etcd_store_t *es, int64_t *rev);
+/* etcd_barrier.c */
 int etcd_read_barrier(store_t *s, int64_t *rev);
 int64_t etcd_compacted_rev(store_t *s);
 int etcd_compact(store_t *s, int64_t rev);

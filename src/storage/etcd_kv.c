@@ -203,42 +203,6 @@ int64_t etcd_current_rev(store_t *s)
     return etcd_read_rev(es, &rev) == STORE_OK ? rev : atomic_load(&es->last_rev);
 }
 
-/* Callers that arrive while a revision request is in flight wait for the NEXT one: only a
- * request that started after a caller arrived reflects every write acknowledged before it.
- * So at most two requests are ever needed per burst of concurrent readers. A failed request
- * fails its waiters too: an error cannot break consistency, and a hung etcd then costs
- * one timeout, not two. */
-int etcd_read_barrier(store_t *s, int64_t *rev)
-{
-    etcd_store_t *es = (etcd_store_t *)s;
-    pthread_mutex_lock(&es->barrier_mu);
-    uint64_t want = es->barrier_started + 1;
-    while (es->barrier_done < want) {
-        if (es->barrier_busy) {
-            uint64_t seen = es->barrier_done;
-            pthread_cond_wait(&es->barrier_cond, &es->barrier_mu);
-            if (es->barrier_done > seen && es->barrier_rc != STORE_OK)
-                break;   /* etcd failed meanwhile: its error serves too (no second timeout) */
-            continue;
-        }
-        es->barrier_busy = true;
-        uint64_t gen = ++es->barrier_started;
-        pthread_mutex_unlock(&es->barrier_mu);
-        int64_t got = 0;
-        int rc = etcd_read_rev(es, &got);
-        pthread_mutex_lock(&es->barrier_mu);
-        es->barrier_rc = rc;
-        es->barrier_rev = got;
-        es->barrier_done = gen;
-        es->barrier_busy = false;
-        pthread_cond_broadcast(&es->barrier_cond);
-    }
-    int rc = es->barrier_rc;
-    *rev = es->barrier_rev;
-    pthread_mutex_unlock(&es->barrier_mu);
-    return rc;
-}
-
 int64_t etcd_compacted_rev(store_t *s)
 {
     return atomic_load(&((etcd_store_t *)s)->compact_rev);

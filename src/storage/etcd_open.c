@@ -17,8 +17,6 @@ static void etcd_close(store_t *s)
     free(es->cert_file);
     free(es->key_file);
     pthread_mutex_destroy(&es->handles_mu);
-    pthread_mutex_destroy(&es->barrier_mu);
-    pthread_cond_destroy(&es->barrier_cond);
     free(es);
     etcd_curl_global_unref();
 }
@@ -91,8 +89,6 @@ int store_open_etcd(const store_etcd_options_t *opt, store_t **out)
     es->cert_file = opt->cert_file && *opt->cert_file ? xstrdup(opt->cert_file) : NULL;
     es->key_file = opt->key_file && *opt->key_file ? xstrdup(opt->key_file) : NULL;
     pthread_mutex_init(&es->handles_mu, NULL);
-    pthread_mutex_init(&es->barrier_mu, NULL);
-    pthread_cond_init(&es->barrier_cond, NULL);
     if (parse_endpoints(es, opt->endpoints ? opt->endpoints : "http://127.0.0.1:2379") != 0) {
         etcd_close(&es->base);
         return STORE_UNAVAILABLE;
