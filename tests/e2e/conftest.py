@@ -28,7 +28,7 @@ import os
 import pytest
 
 from e2e_helpers import (ETCD_BIN, Etcd, EtcdError, Server, ServerError, new_ns,
-                         remove_binary_copy)
+                         remove_binary_copy, stop_and_check)
 
 KNOWN_BACKENDS = ("embedded", "etcd")
 BACKENDS = [b.strip() for b in os.environ.get("IAS_E2E_BACKENDS", "embedded,etcd").split(",")
@@ -91,12 +91,7 @@ def etcd_factory(tmp_path):
         return e
 
     yield make
-    problems = []
-    for e in started:
-        e.stop()
-        problems += e.problems()
-    if problems:
-        pytest.fail("\n".join(problems), pytrace=False)
+    stop_and_check(started)
 
 
 @pytest.fixture(scope="session")
@@ -173,12 +168,7 @@ def server_factory(backend, request, tmp_path, etcd_factory):
         return srv
 
     yield make
-    problems = []
-    for srv in started:
-        srv.stop()
-        problems += srv.problems()
-    if problems:
-        pytest.fail("\n".join(problems), pytrace=False)
+    stop_and_check(started)
 
 
 @pytest.fixture

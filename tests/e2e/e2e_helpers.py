@@ -347,6 +347,18 @@ def server_binary():
     return _binary_copy["path"]
 
 
+def stop_and_check(procs, label=None):
+    """Stop every Server/Etcd (SIGTERM, wait) and fail the calling test with all
+    their problems (crash, sanitizer report, unclean exit), if any."""
+    problems = []
+    for p in procs:
+        p.stop()
+        problems += [f"{label(p)}: {x}" if label else x for x in p.problems()]
+    if problems:
+        import pytest
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
 def remove_binary_copy():
     path = _binary_copy.pop("path", None)
     if path:

@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from e2e_helpers import ETCD_BIN, Server, assert_ok, is_path, wait_for
+from e2e_helpers import ETCD_BIN, Server, assert_ok, is_path, stop_and_check, wait_for
 
 LEASE_KEY = "leases/image-apiserver"
 
@@ -117,13 +117,9 @@ def replicas(tmp_path, etcd_factory):
         return cluster
 
     yield make
-    problems = []
     for srv in started:
         resume_server(srv)
-        srv.stop()
-        problems += [f"replica on port {srv.port}: {p}" for p in srv.problems()]
-    if problems:
-        pytest.fail("\n".join(problems), pytrace=False)
+    stop_and_check(started, label=lambda srv: f"replica on port {srv.port}")
 
 
 def timed(fn, *a, **kw):

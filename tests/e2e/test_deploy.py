@@ -5,19 +5,17 @@ are replaced)."""
 
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
 from e2e_helpers import (KUBECTL, Etcd, Server, ServerError, assert_ok, free_port, is_path,
-                         wait_for)
+                         stop_and_check, wait_for)
 
 REPO = Path(__file__).resolve().parents[2]
 NGINX_EXAMPLE = REPO / "docs" / "examples" / "nginx-replicas.conf"
@@ -28,12 +26,7 @@ def servers():
     """Servers started by a test; stopped and checked at teardown."""
     started = []
     yield started
-    problems = []
-    for s in started:
-        s.stop()
-        problems += s.problems()
-    if problems:
-        pytest.fail("\n".join(problems), pytrace=False)
+    stop_and_check(started)
 
 
 def _openssl(*args, cwd):
@@ -82,10 +75,7 @@ def tls_etcd(tmp_path, etcd_factory):
     e = TlsEtcd(tmp_path / "etcd-tls", make_pki(tmp_path / "pki"))
     e.start()
     yield e
-    e.stop()
-    problems = e.problems()
-    if problems:
-        pytest.fail("\n".join(problems), pytrace=False)
+    stop_and_check([e])
 
 
 def test_etcd_over_tls_with_client_certificate(tmp_path, tls_etcd, servers):

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from e2e_helpers import Etcd, Server, Watch, assert_ok, free_port, is_path, wait_for
+from e2e_helpers import Etcd, Server, Watch, assert_ok, free_port, is_path, stop_and_check, wait_for
 from etcd_replicas import require_etcd_binary
 
 require_etcd_binary()
@@ -51,12 +51,7 @@ def etcd_cluster(tmp_path):
             pytest.fail("etcd cluster did not start:\n" + "\n".join(errors), pytrace=False)
         yield members
     finally:
-        problems = []
-        for m in members:
-            m.stop()
-            problems += m.problems()
-        if problems:
-            pytest.fail("\n".join(problems), pytrace=False)
+        stop_and_check(members)
 
 
 def test_member_failure_under_two_replicas(tmp_path, etcd_cluster):
@@ -105,12 +100,7 @@ def test_member_failure_under_two_replicas(tmp_path, etcd_cluster):
         assert {f"again-{i}" for i in range(3)} <= names and len(names) == 18
         m1.start()
     finally:
-        problems = []
-        for s in servers:
-            s.stop()
-            problems += s.problems()
-        if problems:
-            pytest.fail("\n".join(problems), pytrace=False)
+        stop_and_check(servers)
 
 
 def _create(srv, ns, name):
