@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,4 +322,51 @@ int bh_request(bh_conn_t *c, const char *method, const char *path, const char *c
         c->len = 0;
     }
     return 0;
+}
+
+int bh_sample(bh_samples_t *s, double secs)
+{
+    if (s->n == s->cap) {
+        size_t ncap = s->cap ? s->cap * 2 : 4096;
+        double *nl = realloc(s->lat, ncap * sizeof *nl);
+        if (!nl)
+            return -1;
+        s->lat = nl;
+        s->cap = ncap;
+    }
+    s->lat[s->n++] = secs;
+    return 0;
+}
+
+void bh_run_workers(void *workers, size_t size, int n, size_t tid_off, size_t samples_off,
+                    void *(*fn)(void *), bh_outcome_t *out)
+{
+    char *base = workers;
+    memset(out, 0, sizeof *out);
+    double t0 = bh_now();
+    for (; out->started < n; out->started++) {
+        char *w = base + (size_t)out->started * size;
+        if (pthread_create((pthread_t *)(void *)(w + tid_off), NULL, fn, w) != 0)
+            break;
+    }
+    for (int i = 0; i < out->started; i++) {
+        char *w = base + (size_t)i * size;
+        pthread_join(*(pthread_t *)(void *)(w + tid_off), NULL);
+        bh_samples_t *s = (bh_samples_t *)(void *)(w + samples_off);
+        out->total += s->n;
+        out->errors += s->errors;
+    }
+    out->secs = bh_now() - t0;
+    out->sorted = malloc((out->total ? out->total : 1) * sizeof *out->sorted);
+    size_t k = 0;
+    for (int i = 0; i < out->started; i++) {
+        bh_samples_t *s = (bh_samples_t *)(void *)(base + (size_t)i * size + samples_off);
+        if (out->sorted && s->n)
+            memcpy(out->sorted + k, s->lat, s->n * sizeof *s->lat);
+        k += s->n;
+        free(s->lat);
+        s->lat = NULL;
+    }
+    if (out->sorted)
+        bh_sort(out->sorted, out->total);
 }

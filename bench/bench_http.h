@@ -57,4 +57,28 @@ void bh_sort(double *v, size_t n);
 /* q-quantile (0..1, nearest rank) of an already sorted array; 0 if n == 0. */
 double bh_pct(const double *sorted, size_t n, double q);
 
+/* ---- the worker threads of a load generator ---- */
+/* What one worker thread measured. */
+typedef struct bh_samples {
+    double *lat;          /* seconds per successful operation */
+    size_t n, cap;
+    long errors;
+} bh_samples_t;
+/* Appends one latency; -1 when out of memory (the worker should stop). */
+int bh_sample(bh_samples_t *s, double secs);
+
+/* All workers together. */
+typedef struct bh_outcome {
+    int started;          /* threads that ran */
+    size_t total;         /* successful operations */
+    long errors;
+    double secs;          /* wall time from the first start to the last join */
+    double *sorted;       /* every latency, ascending (free it); NULL if out of memory */
+} bh_outcome_t;
+/* Runs fn on n workers laid out `size` bytes apart from `workers`, each holding its
+ * pthread_t at tid_off and its bh_samples_t at samples_off; joins them, merges and
+ * sorts their samples and frees each worker's own array. */
+void bh_run_workers(void *workers, size_t size, int n, size_t tid_off, size_t samples_off,
+                    void *(*fn)(void *), bh_outcome_t *out);
+
 #endif

@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,9 +33,7 @@ typedef struct cl_worker {
     pthread_t tid;
     const cl_opts_t *o;
     int idx;          /* connection number: picks the server */
-    double *lat;      /* seconds per successful create */
-    size_t nlat, cap;
-    long errors;
+    bh_samples_t s;   /* seconds per successful create */
     int first_status; /* first unexpected status, for the error message */
     char first_body[256];
 } cl_worker_t;
@@ -82,7 +81,7 @@ static void *cl_run(void *arg)
             break;
         int blen = cl_body(o, i, body, sizeof body);
         if (blen < 0) {
-            w->errors++;
+            w->s.errors++;
             break;
         }
         bh_resp_t r;
@@ -90,19 +89,12 @@ static void *cl_run(void *arg)
         int rc = bh_request(&c, "POST", path, "application/json", body, (size_t)blen, &r);
         double dt = bh_now() - t0;
         if (rc == 0 && r.status == 201) {
-            if (w->nlat == w->cap) {
-                size_t ncap = w->cap ? w->cap * 2 : 4096;
-                double *nl = realloc(w->lat, ncap * sizeof *nl);
-                if (!nl) {
-                    free(r.body);
-                    break;
-                }
-                w->lat = nl;
-                w->cap = ncap;
+            if (bh_sample(&w->s, dt) != 0) {
+                free(r.body);
+                break;
             }
-            w->lat[w->nlat++] = dt;
         } else {
-            if (w->errors++ == 0) {
+            if (w->s.errors++ == 0) {
                 w->first_status = rc == 0 ? r.status : -1;
                 snprintf(w->first_body, sizeof w->first_body, "%s", rc == 0 ? r.body : "transport error");
             }
@@ -149,44 +141,26 @@ int main(int argc, char **argv)
     cl_worker_t *w = calloc((size_t)o.conns, sizeof *w);
     if (!w)
         return 1;
-    double t0 = bh_now();
-    cl_deadline = t0 + o.secs;
-    int started = 0;
-    for (; started < o.conns; started++) {
-        w[started].o = &o;
-        w[started].idx = started;
-        if (pthread_create(&w[started].tid, NULL, cl_run, &w[started]) != 0)
-            break;
+    cl_deadline = bh_now() + o.secs;
+    for (int i = 0; i < o.conns; i++) {
+        w[i].o = &o;
+        w[i].idx = i;
     }
-    size_t total = 0;
-    long errors = 0;
-    for (int i = 0; i < started; i++) {
-        pthread_join(w[i].tid, NULL);
-        total += w[i].nlat;
-        errors += w[i].errors;
-    }
-    double secs = bh_now() - t0;
-    double *all = malloc((total ? total : 1) * sizeof *all);
-    size_t k = 0;
-    for (int i = 0; all && i < started; i++) {
-        memcpy(all + k, w[i].lat, w[i].nlat * sizeof *all);
-        k += w[i].nlat;
-    }
-    if (all)
-        bh_sort(all, k);
+    bh_outcome_t r;
+    bh_run_workers(w, sizeof *w, o.conns, offsetof(cl_worker_t, tid), offsetof(cl_worker_t, s), cl_run, &r);
+    double *all = r.sorted;
+    size_t k = r.total;
     printf("create_load servers=%d conns=%d created=%zu errors=%ld secs=%.2f creates_per_s=%.0f "
            "p50_ms=%.2f p99_ms=%.2f max_ms=%.2f\n",
-           o.nbase, started, total, errors, secs, secs > 0 ? (double)total / secs : 0.0,
+           o.nbase, r.started, r.total, r.errors, r.secs, r.secs > 0 ? (double)r.total / r.secs : 0.0,
            all ? bh_pct(all, k, 0.50) * 1e3 : 0, all ? bh_pct(all, k, 0.99) * 1e3 : 0,
            all && k ? all[k - 1] * 1e3 : 0);
-    for (int i = 0; i < started; i++)
-        if (w[i].errors) {
+    for (int i = 0; i < r.started; i++)
+        if (w[i].s.errors) {
             fprintf(stderr, "create_load: first error: status %d: %s\n", w[i].first_status, w[i].first_body);
             break;
         }
-    for (int i = 0; i < started; i++)
-        free(w[i].lat);
     free(all);
     free(w);
-    return errors && !total ? 1 : 0;
+    return r.errors && !r.total ? 1 : 0;
 }

@@ -24,6 +24,7 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,9 +45,7 @@ typedef struct er_worker {
     pthread_t tid;
     const er_opts_t *o;
     int idx;
-    double *lat;
-    size_t nlat, cap;
-    long errors;
+    bh_samples_t s;
     char first_error[256];
 } er_worker_t;
 
@@ -137,7 +136,7 @@ static int er_check_range(const char *body, size_t len, int want, unsigned char 
 
 static void er_fail(er_worker_t *w, const char *msg)
 {
-    if (w->errors++ == 0)
+    if (w->s.errors++ == 0)
         snprintf(w->first_error, sizeof w->first_error, "%s", msg);
 }
 
@@ -224,15 +223,8 @@ static void *er_run(void *arg)
                 break;
             continue;
         }
-        if (w->nlat == w->cap) {
-            size_t ncap = w->cap ? w->cap * 2 : 4096;
-            double *nl = realloc(w->lat, ncap * sizeof *nl);
-            if (!nl)
-                break;
-            w->lat = nl;
-            w->cap = ncap;
-        }
-        w->lat[w->nlat++] = dt;
+        if (bh_sample(&w->s, dt) != 0)
+            break;
     }
 done:
     free(out.p);
@@ -288,49 +280,32 @@ int main(int argc, char **argv)
     er_worker_t *w = calloc((size_t)o.conns, sizeof *w);
     if (!w)
         return 1;
-    double t0 = bh_now();
-    er_deadline = t0 + o.secs;
-    int started = 0;
-    for (; started < o.conns; started++) {
-        w[started].o = &o;
-        w[started].idx = started;
-        if (pthread_create(&w[started].tid, NULL, er_run, &w[started]) != 0)
-            break;
+    er_deadline = bh_now() + o.secs;
+    for (int i = 0; i < o.conns; i++) {
+        w[i].o = &o;
+        w[i].idx = i;
     }
-    size_t total = 0;
-    long errors = 0;
-    for (int i = 0; i < started; i++) {
-        pthread_join(w[i].tid, NULL);
-        total += w[i].nlat;
-        errors += w[i].errors;
-    }
-    double secs = bh_now() - t0;
-    double *all = malloc((total ? total : 1) * sizeof *all);
-    size_t k = 0;
-    for (int i = 0; all && i < started; i++) {
-        memcpy(all + k, w[i].lat, w[i].nlat * sizeof *all);
-        k += w[i].nlat;
-    }
-    if (all)
-        bh_sort(all, k);
+    bh_outcome_t r;
+    bh_run_workers(w, sizeof *w, o.conns, offsetof(er_worker_t, tid), offsetof(er_worker_t, s), er_run, &r);
+    double *all = r.sorted;
+    size_t k = r.total;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru); /* the client's own CPU: part of a request's cost too */
     double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
                  (double)ru.ru_stime.tv_usec / 1e6;
     printf("etcd_raw api=%s op=%s conns=%d value_bytes=%d ops=%zu errors=%ld secs=%.2f ops_per_s=%.0f "
            "p50_ms=%.3f p99_ms=%.3f max_ms=%.3f cpu_s=%.2f\n",
-           o.raw && o.op >= OP_GET ? "gateway-unparsed" : "gateway", ops[o.op], started, o.value_len, total, errors, secs, secs > 0 ? (double)total / secs : 0.0,
+           o.raw && o.op >= OP_GET ? "gateway-unparsed" : "gateway", ops[o.op], r.started, o.value_len, r.total,
+           r.errors, r.secs, r.secs > 0 ? (double)r.total / r.secs : 0.0,
            all ? bh_pct(all, k, 0.50) * 1e3 : 0, all ? bh_pct(all, k, 0.99) * 1e3 : 0,
            all && k ? all[k - 1] * 1e3 : 0, cpu);
-    for (int i = 0; i < started; i++)
-        if (w[i].errors) {
+    for (int i = 0; i < r.started; i++)
+        if (w[i].s.errors) {
             fprintf(stderr, "etcd_raw: first error: %s\n", w[i].first_error);
             break;
         }
-    for (int i = 0; i < started; i++)
-        free(w[i].lat);
     free(all);
     free(w);
     curl_global_cleanup();
-    return errors && !total ? 1 : 0;
+    return r.errors && !r.total ? 1 : 0;
 }
