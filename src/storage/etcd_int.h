@@ -47,6 +47,7 @@ typedef struct etcd_store {
     atomic_bool sink_lost;     /* the feed could not start: store unhealthy */
     bool sink_reset;           /* sink thread only: the feed hit a compaction, reload first */
     int64_t sink_passed;       /* sink thread only: newest revision passed to the sink */
+    int64_t sink_behind_since; /* sink thread only: since when etcd is known past the feed (0 = not) */
     int64_t sink_next;         /* sink thread only: next revision to receive */
     buf_t sink_line;           /* sink thread only: partial line of the stream */
 } etcd_store_t;

@@ -124,6 +124,26 @@ static CURL *sink_handle(etcd_store_t *es, struct curl_slist *hdrs, char *url, s
     return h;
 }
 
+/* True when the open stream has been behind what etcd answers to requests (last_rev,
+ * from any endpoint) for longer than a request may take: its member hangs or was cut off
+ * from the cluster while the connection stays open. A healthy stream lags milliseconds.
+ * Sink thread only. */
+static bool sink_stalled(etcd_store_t *es)
+{
+    int64_t now = time_mono_ms();
+    if (atomic_load(&es->last_rev) < es->sink_next) {
+        es->sink_behind_since = 0;
+        return false;
+    }
+    if (!es->sink_behind_since)
+        es->sink_behind_since = now;
+    int64_t grace = es->timeout_ms > 2000 ? es->timeout_ms : 2000;
+    if (now - es->sink_behind_since < grace)
+        return false;
+    es->sink_behind_since = 0;
+    return true;
+}
+
 static void *sink_main(void *arg)
 {
     etcd_store_t *es = arg;
@@ -137,15 +157,18 @@ static void *sink_main(void *arg)
             curl_multi_poll(m, NULL, 0, 500, NULL);   /* etcd unreachable: retry soon */
             continue;
         }
+        size_t ep = atomic_load(&es->cur_ep) % es->n_endpoints;
         CURL *h = sink_handle(es, hdrs, url, sizeof(url), &body);
+        bool stalled = false;
         if (h) {
             curl_multi_add_handle(m, h);
             int running = 1;
-            while (running && !atomic_load(&es->sink_stop)) {
+            while (running && !atomic_load(&es->sink_stop) && !stalled) {
                 if (curl_multi_perform(m, &running) != CURLM_OK)
                     break;
                 if (running)
                     curl_multi_poll(m, NULL, 0, 1000, NULL);
+                stalled = sink_stalled(es);
             }
             curl_multi_remove_handle(m, h);
             curl_easy_cleanup(h);
@@ -154,10 +177,14 @@ static void *sink_main(void *arg)
             break;
         if (es->sink_reset)
             continue;
-        /* the stream dropped (etcd restarted, endpoint down): try the next endpoint soon */
-        log_warn("storage/etcd: watch %s ended; reconnecting from revision %lld", url,
-                 (long long)es->sink_next);
-        atomic_store(&es->cur_ep, (atomic_load(&es->cur_ep) + 1) % es->n_endpoints);
+        /* the stream dropped (etcd restarted, endpoint down) or went silent: reconnect from
+         * the next revision, on the endpoint that answered requests last if that is another
+         * one, else on the next one */
+        log_warn("storage/etcd: watch %s %s; reconnecting from revision %lld", url,
+                 stalled ? "is silent while etcd answers elsewhere" : "ended", (long long)es->sink_next);
+        size_t cur = atomic_load(&es->cur_ep) % es->n_endpoints;
+        if (cur == ep)
+            atomic_store(&es->cur_ep, (cur + 1) % es->n_endpoints);
         curl_multi_poll(m, NULL, 0, 500, NULL);   /* woken early by close */
     }
     buf_free(&body);

@@ -4,6 +4,7 @@ the member a server talks to dies, and the server fails over to another one
 scaled, the servers just list its endpoints."""
 
 import threading
+import time
 
 import pytest
 
@@ -108,4 +109,42 @@ def _create(srv, ns, name):
     if r.status_code == 201:
         return r.json()
     assert r.status_code in (503, 504), (r.status_code, r.text[:500])  # failing over: retry
+    return None
+
+
+def test_hung_member_under_a_replica(tmp_path, etcd_cluster):
+    """The member a server uses hangs (SIGSTOP: connections stay open, nothing answers).
+    Requests time out on it and move to the next member; the event feed, silent on its
+    open stream, must notice it is behind what etcd answers elsewhere and move too —
+    else every consistent read would wait for a cache that never catches up."""
+    m0, m1, m2 = etcd_cluster
+    endpoints = ",".join(m.url for m in (m0, m1, m2))
+    srv = Server(tmp_path / "s", extra_args=["--etcd-servers", endpoints, "--etcd-prefix", "/hung",
+                                             "--etcd-timeout", "1"])
+    try:
+        srv.start()
+        ns = "hung"
+        srv.http.create_is(ns, "before")
+        m0.pause()
+        try:
+            t0 = time.monotonic()
+            created = wait_for(lambda: _create(srv, ns, "during"), timeout=20, what="create with m0 hung")
+            # read-your-write: the cache must follow through another member
+            got = wait_for(lambda: _get_ok(srv, is_path(ns, "during")), timeout=20,
+                           what="consistent get with m0 hung")
+            assert got["metadata"]["resourceVersion"] == created["metadata"]["resourceVersion"]
+            assert time.monotonic() - t0 < 20
+            names = {o["metadata"]["name"] for o in assert_ok(srv.http.get(is_path(ns)))["items"]}
+            assert names == {"before", "during"}
+        finally:
+            m0.resume()
+    finally:
+        stop_and_check([srv])
+
+
+def _get_ok(srv, path):
+    r = srv.http.get(path)
+    if r.status_code == 200:
+        return r.json()
+    assert r.status_code in (503, 504), (r.status_code, r.text[:500])
     return None
