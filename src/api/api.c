@@ -75,7 +75,13 @@ static void readyz(http_req_t *h, void *arg)
         respond_text(h, 200, "ok");
 }
 
-/* A watch with a resourceVersion newer than the cache waits for it (etcd): off the loop. */
+/* A get or watch with a resourceVersion newer than the cache waits for it (etcd): off the loop. */
+static void get_deferred(http_req_t *h, void *arg)
+{
+    (void)h;
+    verb_get(arg);
+}
+
 static void watch_deferred(http_req_t *h, void *arg)
 {
     (void)h;
@@ -237,9 +243,12 @@ static void route_resource(api_t *a, http_req_t *h, const char *rest)
     }
     bool barrier = store_reads_need_barrier(a->store);
     bool any_rv = r->opt.resource_version && *r->opt.resource_version;   /* no barrier needed */
+    bool rv_n = any_rv && strcmp(r->opt.resource_version, "0") != 0;     /* may wait for N */
     if (strcmp(r->verb, "get") == 0) {
         if (!any_rv)
             api_after_consistent_read(r, r->kind->cache, verb_get);
+        else if (barrier && rv_n)
+            http_defer(h, get_deferred, r);
         else
             verb_get(r);
     } else if (strcmp(r->verb, "watch") == 0) {

@@ -72,8 +72,16 @@ void verb_get(api_req_t *r)
         }
         goto out;
     }
-    /* without a resourceVersion the router ran api_after_consistent_read first; with one
-     * ("0" or any) the cache may serve as it is */
+    /* without a resourceVersion the router ran api_after_consistent_read first; "0" (any)
+     * is served from the cache as it is; N (not older than N) waits for the cache to reach
+     * N (etcd: on the pool) */
+    const char *rv = r->opt.resource_version;
+    if (rv && *rv && strcmp(rv, "0") != 0) {   /* an integer: req_options_parse checked it */
+        if (api_wait_rev(r, r->kind->cache, strtoll(rv, NULL, 10)) != 0) {
+            api_respond_error(r);
+            goto out;
+        }
+    }
     cache_obj_t *o = cache_get(r->kind->cache, key);
     if (!o) {
         apierr_not_found(&r->err, r->kind->resource, API_GROUP, r->name);

@@ -198,6 +198,19 @@ class TestListOptions:
         assert assert_ok(http.get(is_path(ns, "a") + "?resourceVersion=0&timeout=5s"))[
             "metadata"]["name"] == "a"
 
+    def test_get_resource_version_not_older_than(self, http, ns):
+        obj = seed(http, ns, "a")["a"]
+        rv = int(obj["metadata"]["resourceVersion"])
+        for q in (rv, rv - 1, 1):  # at or before the current state: served at once
+            got = assert_ok(http.get(is_path(ns, "a") + f"?resourceVersion={q}"))
+            assert int(got["metadata"]["resourceVersion"]) == rv
+        # newer than anything written: kube's 504 after its wait (3 s here on etcd)
+        future = rv + 100000
+        assert_status(http.get(is_path(ns, "a") + f"?resourceVersion={future}"), 504, "Timeout",
+                      contains=f"Too large resource version: {future}")
+        assert_status(http.get(is_path(ns, "a") + "?resourceVersion=abc"), 400, "BadRequest",
+                      contains='invalid resource version: resourceVersion: Invalid value: "abc"')
+
     def test_pretty(self, http, ns):
         seed(http, ns, "a")
         plain = http.get(is_path(ns, "a"))
