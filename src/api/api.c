@@ -64,15 +64,25 @@ static void respond_not_found(http_req_t *h)
     apierr_clear(&e);
 }
 
+/* kube-apiserver's form: "ok", or with ?verbose one "[+]name ok" / "[-]name failed" line per
+ * check and a verdict line. The store check is named after the backend ("etcd", "sqlite"). */
 static void readyz(http_req_t *h, void *arg)
 {
     api_t *a = arg;
-    if (!atomic_load(&a->ready))
-        respond_text(h, 503, "not ready: loading the cache");
-    else if (!store_healthy(a->store))
-        respond_text(h, 503, "not ready: the store is unavailable");
-    else
-        respond_text(h, 200, "ok");
+    bool cache_ok = atomic_load(&a->ready);
+    bool store_ok = cache_ok && store_healthy(a->store);
+    bool ok = cache_ok && store_ok;
+    const char *q = http_query(h);
+    if (!strstr(q, "verbose")) {
+        respond_text(h, ok ? 200 : 503, ok ? "ok" : cache_ok ? "not ready: the store is unavailable"
+                                                           : "not ready: loading the cache");
+        return;
+    }
+    char body[512];
+    snprintf(body, sizeof body, "[+]ping ok\n[%c]watch-cache %s\n[%c]%s %s\nreadyz check %s\n",
+             cache_ok ? '+' : '-', cache_ok ? "ok" : "failed: still loading", store_ok ? '+' : '-',
+             store_backend_name(a->store), store_ok ? "ok" : "failed: not answering", ok ? "passed" : "failed");
+    respond_text(h, ok ? 200 : 503, body);
 }
 
 /* A get or watch with a resourceVersion newer than the cache waits for it (etcd): off the loop. */

@@ -63,7 +63,7 @@ CALLS = {
     # without resourceVersion a watch starts with a consistent read too
     "watch": lambda h, ns: h.get(is_path(ns) + "?watch=1&timeoutSeconds=5", timeout=15,
                                  stream=True),
-    "readyz": lambda h, ns: h.get("/readyz", timeout=15),
+    "readyz": lambda h, ns: h.get("/readyz?verbose", timeout=15),
 }
 
 
@@ -95,6 +95,7 @@ def _down_checks(servers, ns, limit):
         try:
             if what == "readyz":
                 assert r.status_code == 503, (r.status_code, r.text)
+                assert "[-]etcd failed" in r.text and "readyz check failed" in r.text, r.text
             else:
                 status_body(r, (503, 504))
         finally:

@@ -44,6 +44,12 @@ class TestDiscovery:
     def test_health(self, http, path):
         assert http.get(path).status_code == 200
 
+    def test_readyz_verbose(self, server, http):
+        r = http.get("/readyz?verbose")
+        assert r.status_code == 200
+        store = "etcd" if server.backend == "etcd" else "sqlite"
+        assert r.text == f"[+]ping ok\n[+]watch-cache ok\n[+]{store} ok\nreadyz check passed\n"
+
     def test_api_aggregated(self, http):
         r = http.get("/api?timeout=32s", headers={"Accept": AGG_ACCEPT})
         assert r.status_code == 200
