@@ -1,6 +1,6 @@
 /* storage/etcd: leader election with a lease. Each candidate keeps one lease of
  * ttl seconds alive and tries, every ttl/4, a txn that writes the key
- * <prefix>leases/<name> = identity, attached to its lease, only if the key does
+ * <prefix>/leases/<name> = identity, attached to its lease, only if the key does
  * not exist. The holder leads while its lease lives; when it dies the lease
  * expires, etcd deletes the key, and the next candidate's try takes it.
  *
