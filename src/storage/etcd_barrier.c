@@ -44,8 +44,21 @@ int etcd_read_barrier(store_t *s, int64_t *rev)
         if (atomic_compare_exchange_strong(&es->barrier_busy, &idle, true)) {
             /* nobody is asking etcd: ask, for everyone waiting */
             unsigned gen = atomic_fetch_add(&es->barrier_started, 1) + 1;
-            int64_t got = 0;
+            int64_t seen = atomic_load(&es->feed_rev), got = 0;
             int rc = etcd_read_rev(es, &got);
+            if (rc == STORE_OK && atomic_load(&es->rewound)) {
+                rc = STORE_UNAVAILABLE;   /* another cluster answered: wait for the reset */
+            } else if (rc == STORE_OK && got < seen) {
+                /* a linearizable read that started after the feed passed `seen` can only
+                 * answer less if etcd lost history: restored from a backup, or another
+                 * cluster behind the same address. The cache is ahead of etcd: serve
+                 * nothing from it until the feed has reset it. */
+                if (!atomic_exchange(&es->rewound, true))
+                    log_error("storage/etcd: etcd's revision went back from %lld to %lld (restored from "
+                              "a backup?): reloading the cache; watches end with 410",
+                              (long long)seen, (long long)got);
+                rc = STORE_UNAVAILABLE;
+            }
             atomic_store(&es->barrier_result, rc == STORE_OK ? got : (int64_t)rc);
             atomic_store(&es->barrier_done, gen);
             atomic_store(&es->barrier_busy, false);

@@ -67,9 +67,27 @@ int64_t etcd_i64(json_t *obj, const char *name)
     return 0;
 }
 
+/* Another cluster behind the same endpoints (a replaced etcd, a new cluster restored from a
+ * backup): everything the feed and the cache know is of another history. */
+static void check_cluster(etcd_store_t *es, json_t *header)
+{
+    const char *id = json_string_value(json_object_get(header, "cluster_id"));
+    if (!id)
+        return;
+    unsigned long long cid = strtoull(id, NULL, 10), known = 0;
+    if (atomic_compare_exchange_strong(&es->cluster_id, &known, cid) || known == cid)
+        return;
+    atomic_store(&es->cluster_id, cid);
+    log_error("storage/etcd: the etcd cluster changed (id %llx, was %llx): reloading the cache; watches end "
+              "with 410", cid, known);
+    atomic_store(&es->rewound, true);
+}
+
 int64_t etcd_header_rev(etcd_store_t *es, json_t *resp)
 {
-    int64_t rev = etcd_i64(json_object_get(resp, "header"), "revision");
+    json_t *header = json_object_get(resp, "header");
+    check_cluster(es, header);
+    int64_t rev = etcd_i64(header, "revision");
     int64_t old = atomic_load(&es->last_rev);
     while (rev > old && !atomic_compare_exchange_weak(&es->last_rev, &old, rev))
         ;

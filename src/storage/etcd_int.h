@@ -48,6 +48,11 @@ typedef struct etcd_store {
     bool sink_reset;           /* sink thread only: the feed hit a compaction, reload first */
     int64_t sink_passed;       /* sink thread only: newest revision passed to the sink */
     int64_t sink_behind_since; /* sink thread only: since when etcd is known past the feed (0 = not) */
+    atomic_llong feed_rev;     /* = sink_passed, readable by any thread */
+    atomic_bool rewound;       /* etcd answered with a revision below feed_rev, or another cluster
+                                  id: restored from a backup or replaced; the feed resets (reload,
+                                  410 for watches) */
+    atomic_ullong cluster_id;  /* of the first answer (0 = none yet) */
     int64_t sink_next;         /* sink thread only: next revision to receive */
     buf_t sink_line;           /* sink thread only: partial line of the stream */
 } etcd_store_t;

@@ -21,6 +21,7 @@ static void pass_event(void *ctx, const store_event_t *ev)
 {
     etcd_store_t *es = ctx;
     es->sink_passed = ev->rev;
+    atomic_store(&es->feed_rev, ev->rev);
     es->sink(es->sink_ctx, ev);
 }
 
@@ -62,6 +63,7 @@ static bool sink_response(etcd_store_t *es, const char *s, size_t n)
      * changed up to here (the cache ignores a PROGRESS it is already past) */
     if (es->sink_next - 1 > es->sink_passed) {
         es->sink_passed = es->sink_next - 1;
+        atomic_store(&es->feed_rev, es->sink_passed);
         store_event_t p = {.type = STORE_EV_PROGRESS, .rev = es->sink_next - 1};
         es->sink(es->sink_ctx, &p);
     }
@@ -87,17 +89,24 @@ static size_t sink_write(char *data, size_t sz, size_t nm, void *arg)
     return atomic_load(&es->sink_stop) ? 0 : sz * nm;
 }
 
-/* After a compaction gap: the cache reloads as of etcd's current revision and the feed
- * goes on after it. -1 if etcd could not be reached (try again). */
+/* After a compaction gap, or when etcd went back in time: the cache reloads as of etcd's
+ * current revision and the feed goes on after it. -1 if etcd could not be reached (try
+ * again). */
 static int sink_reset(etcd_store_t *es)
 {
     int64_t rev = 0;
     if (etcd_read_rev(es, &rev) != STORE_OK)
         return -1;
+    if (atomic_exchange(&es->rewound, false)) {
+        /* what we knew of the old history no longer holds */
+        atomic_store(&es->last_rev, rev);
+        atomic_store(&es->compact_rev, 0);
+    }
     store_event_t r = {.type = STORE_EV_RESET, .rev = rev};
     es->sink(es->sink_ctx, &r);
     es->sink_next = rev + 1;
     es->sink_passed = rev;
+    atomic_store(&es->feed_rev, rev);
     es->sink_reset = false;
     return 0;
 }
@@ -163,7 +172,7 @@ static void *sink_main(void *arg)
         if (h) {
             curl_multi_add_handle(m, h);
             int running = 1;
-            while (running && !atomic_load(&es->sink_stop) && !stalled) {
+            while (running && !atomic_load(&es->sink_stop) && !stalled && !atomic_load(&es->rewound)) {
                 if (curl_multi_perform(m, &running) != CURLM_OK)
                     break;
                 if (running)
@@ -175,6 +184,8 @@ static void *sink_main(void *arg)
         }
         if (atomic_load(&es->sink_stop))
             break;
+        if (atomic_load(&es->rewound))
+            es->sink_reset = true;
         if (es->sink_reset)
             continue;
         /* the stream dropped (etcd restarted, endpoint down) or went silent: reconnect from
@@ -209,6 +220,8 @@ void etcd_set_sink(store_t *s, store_sink_fn fn, void *ctx)
      * after installing the sink and skips what it already loaded */
     es->sink_next = etcd_current_rev(s) + 1;
     es->sink_passed = es->sink_next - 1;
+    atomic_store(&es->feed_rev, es->sink_passed);
+    atomic_store(&es->rewound, false);
     es->sink_reset = false;
     atomic_store(&es->sink_stop, false);
     buf_init(&es->sink_line);
