@@ -98,6 +98,13 @@ static void watch_deferred(http_req_t *h, void *arg)
     verb_watch(arg);
 }
 
+/* After the barrier, a watch from "now" first sends every current object (synthetic
+ * ADDED): on the pool, not on the one barrier thread that gets are waiting behind. */
+static void watch_on_pool(api_req_t *r)
+{
+    http_defer(r->http, watch_deferred, r);
+}
+
 static bool simple_route(api_t *a, http_req_t *h, const char *path)
 {
     if (strcmp(path, "/version") == 0) {
@@ -263,7 +270,7 @@ static void route_resource(api_t *a, http_req_t *h, const char *rest)
             verb_get(r);
     } else if (strcmp(r->verb, "watch") == 0) {
         if (!any_rv)
-            api_after_consistent_read(r, r->kind->cache, verb_watch);
+            api_after_consistent_read(r, r->kind->cache, barrier ? watch_on_pool : verb_watch);
         else if (barrier)
             http_defer(h, watch_deferred, r);
         else
