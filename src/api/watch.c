@@ -316,13 +316,7 @@ static void *registry_main(void *arg)
     size_t cap = 0;
     pthread_mutex_lock(&reg->lock);
     while (!reg->stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 200 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = time_deadline(200);
         pthread_cond_timedwait(&reg->cond, &reg->lock, &ts);
         int64_t now = time_mono_ms();
         size_t n = 0;

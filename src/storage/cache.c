@@ -380,14 +380,7 @@ int cache_wait_rev(cache_t *c, int64_t rev, int timeout_ms)
     if (atomic_load(&c->rev) >= rev)
         return 0;
     cache_set_t *cs = c->cs;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = time_deadline(timeout_ms);
     int ret = 0;
     pthread_mutex_lock(&cs->revmu);
     atomic_fetch_add(&cs->rev_waiters, 1);

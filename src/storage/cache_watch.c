@@ -313,9 +313,7 @@ void *cache_dispatch_main(void *arg)
     while (!cs->stop) {
         if (cs->qn == 0 && !cs->pend_head) {
             /* wake now and then to drop cancelled watchers */
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += 1;
+            struct timespec ts = time_deadline(1000);
             pthread_cond_timedwait(&cs->qcond, &cs->qmu, &ts);
             if (cs->stop)
                 break;

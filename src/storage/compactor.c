@@ -4,7 +4,6 @@
  * continue tokens younger than that still resume. */
 #include <pthread.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "storage/store_int.h"
 #include "util/util.h"
@@ -40,9 +39,7 @@ static void *compactor_main(void *arg)
     store_compactor_t *c = arg;
     pthread_mutex_lock(&c->mu);
     while (!c->stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += c->interval_s;
+        struct timespec ts = time_deadline((int64_t)c->interval_s * 1000);
         pthread_cond_timedwait(&c->cond, &c->mu, &ts);
         if (c->stop)
             break;

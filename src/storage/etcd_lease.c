@@ -10,7 +10,6 @@
  * they lead. A clean stop revokes the lease, so the key goes at once. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "storage/etcd_int.h"
 
@@ -116,14 +115,7 @@ static void *election_main(void *arg)
         pthread_mutex_lock(&e->mu);
         if (e->stop)
             break;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += period / 1000;
-        ts.tv_nsec += (period % 1000) * 1000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
+        struct timespec ts = time_deadline(period);
         pthread_cond_timedwait(&e->cond, &e->mu, &ts);
     }
     pthread_mutex_unlock(&e->mu);

@@ -189,9 +189,7 @@ static void *sq_maint_main(void *arg)
 
     pthread_mutex_lock(&st->mmu);
     while (!st->mstop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += 1;
+        struct timespec ts = time_deadline(1000);
         if (!st->checkpoint_wanted)
             pthread_cond_timedwait(&st->mcond, &st->mmu, &ts);
         if (st->mstop)

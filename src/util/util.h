@@ -42,6 +42,8 @@ void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3
 int64_t time_now_ms(void);                     /* CLOCK_REALTIME in ms */
 int64_t time_mono_ms(void);                    /* CLOCK_MONOTONIC in ms */
 int64_t time_mono_us(void);
+/* The CLOCK_REALTIME instant ms from now, as pthread_cond_timedwait wants it. */
+struct timespec time_deadline(int64_t ms);
 /* RFC 3339 UTC with whole seconds: 2020-01-02T03:04:05Z. out must hold 21 bytes. */
 void time_rfc3339(time_t t, char out[21]);
 /* Parses RFC 3339 (fractions and offsets accepted). Returns 0 and sets *t, or -1. */

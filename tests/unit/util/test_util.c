@@ -81,6 +81,14 @@ static void test_time(void **state)
     assert_string_equal(d, "2 hours");
     time_human_duration(3 * 86400, d, sizeof d);
     assert_string_equal(d, "3 days");
+    /* deadlines: normalised nanoseconds, the right distance from now */
+    for (int64_t ms = 0; ms < 3000; ms += 999) {
+        int64_t before = time_now_ms();
+        struct timespec ts = time_deadline(ms);
+        int64_t at = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        assert_true(ts.tv_nsec >= 0 && ts.tv_nsec < 1000000000L);
+        assert_true(at >= before + ms && at <= time_now_ms() + ms);
+    }
 }
 
 int main(void)
