@@ -101,13 +101,19 @@ void etcd_note_compacted(etcd_store_t *es, int64_t rev)
         ;
 }
 
-void etcd_put_key(etcd_store_t *es, buf_t *b, const char *name, const char *key)
+char *etcd_full_key(etcd_store_t *es, const char *key)
 {
     size_t kl = strlen(key);
     char *full = xmalloc(es->prefix_len + kl + 1);
     memcpy(full, es->prefix, es->prefix_len);
     memcpy(full + es->prefix_len, key, kl + 1);
-    char *enc = etcd_b64(full, es->prefix_len + kl);
+    return full;
+}
+
+void etcd_put_key(etcd_store_t *es, buf_t *b, const char *name, const char *key)
+{
+    char *full = etcd_full_key(es, key);
+    char *enc = etcd_b64(full, strlen(full));
     buf_printf(b, "\"%s\":\"%s\"", name, enc);
     free(enc);
     free(full);

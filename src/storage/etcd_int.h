@@ -46,15 +46,13 @@ typedef struct etcd_store {
     atomic_bool sink_stop;
     atomic_bool sink_lost;     /* the feed could not start: store unhealthy */
     bool sink_reset;           /* sink thread only: the feed hit a compaction, reload first */
-    int64_t sink_passed;       /* sink thread only: newest revision passed to the sink */
     int64_t sink_behind_since; /* sink thread only: since when etcd is known past the feed (0 = not) */
-    atomic_llong feed_rev;     /* = sink_passed, readable by any thread */
+    atomic_llong feed_rev;     /* newest revision passed to the sink (events or PROGRESS) */
     atomic_bool rewound;       /* etcd answered with a revision below feed_rev, or another cluster
                                   id: restored from a backup or replaced; the feed resets (reload,
                                   410 for watches) */
     atomic_ullong cluster_id;  /* of the first answer (0 = none yet) */
     int64_t sink_next;         /* sink thread only: next revision to receive */
-    buf_t sink_line;           /* sink thread only: partial line of the stream */
 } etcd_store_t;
 
 /* etcd_http.c */
@@ -72,6 +70,8 @@ char *etcd_unb64(const char *s, size_t *len);               /* NULL on error; NU
 int64_t etcd_i64(json_t *obj, const char *name);            /* int64 as JSON string or number; 0 if absent */
 int64_t etcd_header_rev(etcd_store_t *es, json_t *resp);    /* header.revision, also noted in last_rev */
 void etcd_note_compacted(etcd_store_t *es, int64_t rev);
+/* es->prefix + key, malloc'd. */
+char *etcd_full_key(etcd_store_t *es, const char *key);
 /* JSON body helper: "key":"<b64(prefix+key)>" into b. */
 void etcd_put_key(etcd_store_t *es, buf_t *b, const char *name, const char *key);
 /* Decodes an etcd kv object into out (key with the prefix stripped). -1 if malformed. */
@@ -110,6 +110,24 @@ store_election_t *etcd_election_start(store_t *s, const char *name, const char *
 bool etcd_election_leading(store_election_t *e);
 char *etcd_election_holder(store_election_t *e);
 void etcd_election_stop(store_election_t *e);
+
+/* etcd_watch.c: a /v3/watch stream on the whole keyspace, shared by the feed and replay */
+typedef struct etcd_watch {
+    etcd_store_t *es;
+    bool (*on_events)(void *arg, json_t *events);   /* false: stop the stream */
+    void *arg;
+    int64_t compacted;         /* the stream was cancelled at this compaction revision */
+    bool failed;               /* cancelled otherwise, or an unexpected answer */
+    buf_t line;                /* partial line of the newline-delimited stream */
+    struct curl_slist *hdrs;
+    char url[512];
+    char body[160];
+} etcd_watch_t;
+void etcd_watch_init(etcd_watch_t *w, etcd_store_t *es, bool (*on_events)(void *arg, json_t *events), void *arg);
+/* A new curl easy handle (CURL *) streaming from from_rev on the current endpoint; resets
+ * compacted/failed. The caller performs and cleans it up. */
+void *etcd_watch_handle(etcd_watch_t *w, int64_t from_rev);
+void etcd_watch_free(etcd_watch_t *w);
 
 /* etcd_replay.c */
 /* Decodes one watch event and passes it to fn if its key is under es->prefix + prefix and

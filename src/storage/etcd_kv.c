@@ -10,10 +10,7 @@
 static void put_range(etcd_store_t *es, buf_t *b, const char *prefix, const char *lo)
 {
     etcd_put_key(es, b, "key", lo);
-    size_t pl = strlen(prefix);
-    char *full = xmalloc(es->prefix_len + pl + 1);
-    memcpy(full, es->prefix, es->prefix_len);
-    memcpy(full + es->prefix_len, prefix, pl + 1);
+    char *full = etcd_full_key(es, prefix);
     char *end = store_prefix_end(full);
     char *enc = end ? etcd_b64(end, strlen(end)) : xstrdup("AA==");   /* "\0": no upper bound */
     buf_printf(b, ",\"range_end\":\"%s\"", enc);

@@ -94,15 +94,12 @@ int store_open_etcd(const store_etcd_options_t *opt, store_t **out)
         return STORE_UNAVAILABLE;
     }
     /* first contact: learns the revision and whether any endpoint answers */
-    json_t *r;
-    int rc = etcd_post(es, "/v3/kv/range", "{\"key\":\"AA==\",\"count_only\":true}", &r);
-    if (rc != STORE_OK) {
+    int64_t rev;
+    if (etcd_read_rev(es, &rev) != STORE_OK) {
         log_error("storage/etcd: no endpoint of '%s' answered", opt->endpoints);
         etcd_close(&es->base);
         return STORE_UNAVAILABLE;
     }
-    etcd_header_rev(es, r);
-    json_decref(r);
     *out = &es->base;
     return STORE_OK;
 }

@@ -1,5 +1,5 @@
 /* storage/etcd: replay of committed changes after a revision. etcd has no
- * history range, so this opens a /v3/watch stream from after_rev+1 with prev_kv
+ * history range, so this opens a /v3/watch stream from after_rev+1 (etcd_watch.c)
  * and reads it until the revision that was current when the replay began, then
  * hangs up. The watch covers the whole keyspace (filtered here by prefix): every
  * revision then has an event, so the stream is sure to reach the target even
@@ -17,8 +17,7 @@ typedef struct rp {
     int64_t target;
     store_sink_fn fn;
     void *ctx;
-    buf_t line;             /* partial line of the newline-delimited stream */
-    int rc;                 /* STORE_OK while going on */
+    bool malformed;
     bool done;
 } rp_t;
 
@@ -70,54 +69,21 @@ int64_t etcd_event(etcd_store_t *es, json_t *ev, const char *prefix, size_t pref
     return rev;
 }
 
-/* One watch response: {"result":{"header":..,"created"|"canceled"|"events":[..]}}. */
-static void rp_response(rp_t *p, const char *s, size_t n)
+/* One response's events. false ends the stream: target reached, or a malformed event. */
+static bool rp_events(void *arg, json_t *evs)
 {
-    json_t *j = json_loadb(s, n, 0, NULL);
-    json_t *res = json_object_get(j, "result");
-    if (!res) {
-        log_error("storage/etcd: replay: unexpected watch answer: %.*s", (int)(n > 200 ? 200 : n), s);
-        p->rc = STORE_UNAVAILABLE;
-        goto out;
-    }
-    if (json_is_true(json_object_get(res, "canceled"))) {
-        int64_t crev = etcd_i64(res, "compact_revision");
-        if (crev > 0) {
-            etcd_note_compacted(p->es, crev);
-            p->rc = STORE_COMPACTED;
-        } else {
-            p->rc = STORE_UNAVAILABLE;
-        }
-        goto out;
-    }
-    json_t *evs = json_object_get(res, "events");
-    for (size_t i = 0; i < json_array_size(evs); i++) {
+    rp_t *p = arg;
+    for (size_t i = 0; i < json_array_size(evs) && !p->done; i++) {
         int64_t rev = etcd_event(p->es, json_array_get(evs, i), p->prefix, p->prefix_len, p->target,
                                  p->fn, p->ctx);
         if (rev < 0) {
-            p->rc = STORE_UNAVAILABLE;
-            goto out;
+            p->malformed = true;
+            return false;
         }
         if (rev >= p->target)
             p->done = true;
     }
-out:
-    json_decref(j);
-}
-
-static size_t rp_write(char *data, size_t sz, size_t nm, void *arg)
-{
-    rp_t *p = arg;
-    buf_append(&p->line, data, sz * nm);
-    char *nl;
-    while (p->rc == STORE_OK && !p->done && (nl = memchr(p->line.data, '\n', p->line.len))) {
-        size_t n = (size_t)(nl - p->line.data);
-        rp_response(p, p->line.data, n);
-        memmove(p->line.data, nl + 1, p->line.len - n - 1);
-        p->line.len -= n + 1;
-    }
-    /* returning less than given makes curl stop: done, or an error to report */
-    return p->rc == STORE_OK && !p->done ? sz * nm : 0;
+    return !p->done;
 }
 
 int etcd_replay(store_t *s, const char *prefix, int64_t after_rev, store_sink_fn fn, void *ctx)
@@ -133,40 +99,23 @@ int etcd_replay(store_t *s, const char *prefix, int64_t after_rev, store_sink_fn
     if (after_rev == target)
         return STORE_OK;
     rp_t p = { .es = es, .prefix = prefix, .prefix_len = strlen(prefix), .target = target,
-               .fn = fn, .ctx = ctx, .rc = STORE_OK };
-    buf_init(&p.line);
-    char body[160];
-    snprintf(body, sizeof(body),
-             "{\"create_request\":{\"key\":\"AA==\",\"range_end\":\"AA==\",\"start_revision\":\"%lld\","
-             "\"prev_kv\":true}}", (long long)after_rev + 1);
-    char url[512];
-    snprintf(url, sizeof(url), "%s/v3/watch", es->endpoints[atomic_load(&es->cur_ep)]);
-    CURL *h = curl_easy_init();
+               .fn = fn, .ctx = ctx };
+    etcd_watch_t w;
+    etcd_watch_init(&w, es, rp_events, &p);
+    CURL *h = etcd_watch_handle(&w, after_rev + 1);
     if (!h) {
-        buf_free(&p.line);
+        etcd_watch_free(&w);
         return STORE_UNAVAILABLE;
     }
-    struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)es->timeout_ms);
-    etcd_curl_tls(es, h);
     /* a stream: no total timeout, but give up when it goes quiet for the request timeout */
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)(es->timeout_ms + 999) / 1000);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, rp_write);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &p);
     CURLcode cc = curl_easy_perform(h);
-    int ret = p.rc;
-    if (ret == STORE_OK && !p.done) {
+    int ret = p.done ? STORE_OK : w.compacted > 0 ? STORE_COMPACTED : STORE_UNAVAILABLE;
+    if (ret == STORE_UNAVAILABLE)
         log_error("storage/etcd: replay after %lld: watch ended early: %s", (long long)after_rev,
-                  curl_easy_strerror(cc));
-        ret = STORE_UNAVAILABLE;
-    }
-    curl_slist_free_all(hdrs);
+                  p.malformed ? "malformed event" : curl_easy_strerror(cc));
     curl_easy_cleanup(h);
-    buf_free(&p.line);
+    etcd_watch_free(&w);
     return ret;
 }
