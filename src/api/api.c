@@ -271,7 +271,7 @@ static void route_resource(api_t *a, http_req_t *h, const char *rest)
     } else if (strcmp(r->verb, "watch") == 0) {
         if (!any_rv)
             api_after_consistent_read(r, r->kind->cache, barrier ? watch_on_pool : verb_watch);
-        else if (barrier)
+        else if (barrier && rv_n)
             http_defer(h, watch_deferred, r);
         else
             verb_watch(r);

@@ -184,6 +184,8 @@ int selectors_parse(api_req_t *r, const char *field_sel, label_selector_t **ls, 
 bool obj_matches(api_req_t *r, label_selector_t *ls, field_selector_t *fs, cache_obj_t *o);
 
 /* verbs_write.c */
+/* r->err for a failed store call on object `name` (404, 409, 413, or 503 + Retry-After). -1. */
+int api_store_fail(api_req_t *r, int rc, const char *name);
 void verb_create(http_req_t *h, void *arg);
 void verb_update(http_req_t *h, void *arg);
 void verb_patch(http_req_t *h, void *arg);

@@ -46,12 +46,6 @@ int api_wait_rev(api_req_t *r, cache_t *c, int64_t rev)
     return -1;
 }
 
-static void set_unavailable(api_req_t *r)
-{
-    r->err.retry_after = 1;
-    apierr_set(&r->err, APIERR_UNAVAILABLE, "storage is unavailable (etcd did not answer), please try again");
-}
-
 static int catch_up(api_req_t *r, cache_t *c, int64_t rev)
 {
     if (cache_wait_rev(c, rev, CACHE_CATCH_UP_MS) == 0)
@@ -68,7 +62,7 @@ int api_consistent_read(api_req_t *r, cache_t *c)
         return 0;
     int64_t rev = 0;
     if (store_read_barrier(r->api->store, &rev) != STORE_OK) {
-        set_unavailable(r);
+        api_store_fail(r, STORE_UNAVAILABLE, NULL);
         return -1;
     }
     return catch_up(r, c, rev);
@@ -123,7 +117,7 @@ static void *barrier_main(void *arg)
             barrier_ent_t *e = batch;
             batch = e->next;
             if (rc != STORE_OK) {
-                set_unavailable(e->r);
+                api_store_fail(e->r, STORE_UNAVAILABLE, NULL);
                 fail(e->r);
             } else if (cache_rev(e->cache) >= rev) {
                 e->cont(e->r);

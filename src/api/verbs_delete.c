@@ -98,15 +98,7 @@ static int delete_one(api_req_t *r, const char *name, const char *precond_uid, c
         return 0;
     }
     free(key);
-    if (rc == STORE_NOT_FOUND)
-        apierr_not_found(&r->err, r->kind->resource, API_GROUP, name);
-    else if (rc == STORE_CONFLICT)
-        apierr_conflict(&r->err, r->kind->resource, API_GROUP, name, NULL);
-    else {
-        r->err.retry_after = 1;
-        apierr_set(&r->err, APIERR_UNAVAILABLE, "storage is unavailable, please try again");
-    }
-    return -1;
+    return api_store_fail(r, rc, name);
 }
 
 void verb_delete(http_req_t *h, void *arg)

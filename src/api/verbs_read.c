@@ -64,10 +64,7 @@ void verb_get(api_req_t *r)
             store_kv_free(&kv);
             api_respond_json(r, 200, out);
         } else {
-            if (rc == STORE_NOT_FOUND)
-                apierr_not_found(&r->err, r->kind->resource, API_GROUP, r->name);
-            else
-                apierr_set(&r->err, APIERR_UNAVAILABLE, "storage is unavailable, please try again");
+            api_store_fail(r, rc, r->name);
             api_respond_error(r);
         }
         goto out;
@@ -190,10 +187,8 @@ static void list_fail_store(api_req_t *r, int rc)
                    "and now may show up in the list.");
     else if (rc == STORE_FUTURE_REV)
         apierr_set(&r->err, APIERR_TIMEOUT, "Too large resource version");
-    else {
-        r->err.retry_after = 1;
-        apierr_set(&r->err, APIERR_UNAVAILABLE, "storage is unavailable, please try again");
-    }
+    else
+        api_store_fail(r, STORE_UNAVAILABLE, NULL);
 }
 
 static void write_list(api_req_t *r, list_acc_t *acc, int64_t rev, const char *cont)

@@ -188,7 +188,7 @@ static void respond_obj(api_req_t *r, int code, json_t *obj)
     api_respond_json(r, code, obj);
 }
 
-static int store_fail(api_req_t *r, int rc, const char *name)
+int api_store_fail(api_req_t *r, int rc, const char *name)
 {
     switch (rc) {
     case STORE_EXISTS: return apierr_already_exists(&r->err, r->kind->resource, API_GROUP, name);
@@ -265,7 +265,7 @@ static void create_obj(api_req_t *r, json_t *obj, bool managed)
     free(bytes);
     free(key);
     if (rc != STORE_OK) {
-        store_fail(r, rc, name);
+        api_store_fail(r, rc, name);
         goto fail;
     }
     set_rv(obj, rev);
@@ -402,7 +402,7 @@ static int update_obj(api_req_t *r, json_t *obj, const json_t *old, int64_t old_
     if (rc == STORE_CONFLICT && may_retry)
         return STORE_CONFLICT;
     if (rc != STORE_OK) {
-        store_fail(r, rc, r->name);
+        api_store_fail(r, rc, r->name);
         goto fail;
     }
     set_rv(obj, rev);
@@ -442,7 +442,7 @@ void verb_update(http_req_t *h, void *arg)
         goto fail;
     old = load_current(r, &rev, &rc);
     if (!old) {
-        store_fail(r, rc, r->name);
+        api_store_fail(r, rc, r->name);
         goto fail;
     }
     update_obj(r, obj, old, rev, true, false, false);
@@ -518,7 +518,7 @@ void verb_patch(http_req_t *h, void *arg)
         int rc;
         json_t *old = load_current(r, &rev, &rc);
         if (!old && !(rc == STORE_NOT_FOUND && pt == PT_APPLY)) {
-            store_fail(r, rc, r->name);
+            api_store_fail(r, rc, r->name);
             goto fail;
         }
         json_t *res = NULL;
