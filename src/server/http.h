@@ -67,7 +67,8 @@ void http_respond(http_req_t *r, int status, const http_header_kv_t *headers, si
 void http_respond_owned(http_req_t *r, int status, const http_header_kv_t *headers, size_t nheaders,
                         char *body, size_t len);
 
-/* Runs fn(req, arg) on a pool thread; fn must eventually respond. */
+/* Runs fn(req, arg) on a pool thread; fn must eventually respond. May be called from any
+ * thread that owns the request (its loop's handler, or a thread continuing it). */
 void http_defer(http_req_t *r, void (*fn)(http_req_t *r, void *arg), void *arg);
 
 /* ---- chunked streams (watch) ---- */

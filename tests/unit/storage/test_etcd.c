@@ -283,6 +283,21 @@ static void feed_sink(void *ctx, const store_event_t *ev)
     pthread_mutex_unlock(&f->mu);
 }
 
+/* Polls *v (guarded by mu) until it is at least min, for up to 10 s; returns the last value. */
+static int64_t wait_locked(pthread_mutex_t *mu, const int64_t *v, int64_t min)
+{
+    int64_t got = 0;
+    for (int i = 0; i < 1000; i++) {
+        pthread_mutex_lock(mu);
+        got = *v;
+        pthread_mutex_unlock(mu);
+        if (got >= min)
+            break;
+        usleep(10000);
+    }
+    return got;
+}
+
 static size_t feed_wait(feed_t *f, size_t n)
 {
     struct timespec dl;
@@ -409,7 +424,7 @@ typedef struct cw {
     int64_t revs[16];
     int types[16];
     size_t n;
-    int closed;
+    int64_t closed;
 } cw_t;
 
 static int cw_deliver(void *arg, const cache_event_t *ev)
@@ -486,15 +501,7 @@ static void test_cache_on_etcd(void **state)
     cache_watch_cancel(cw);
     cache_watch_release(cw);
     /* closed() runs now, or on the dispatcher if it was still inside deliver() */
-    int closed = 0;
-    for (int i = 0; i < 500 && closed == 0; i++) {
-        pthread_mutex_lock(&w.mu);
-        closed = w.closed;
-        pthread_mutex_unlock(&w.mu);
-        if (!closed)
-            usleep(10000);
-    }
-    assert_int_equal(closed, 100);
+    assert_int_equal(wait_locked(&w.mu, &w.closed, 1), 100);
     cache_set_free(cs);
     store_close(s);
 }
@@ -539,19 +546,6 @@ static void test_compaction(void **state)
     store_close(s);
 }
 
-static int64_t feed_progress(feed_t *f, int64_t want)
-{
-    for (int i = 0; i < 1000; i++) {
-        pthread_mutex_lock(&f->mu);
-        int64_t p = f->progress;
-        pthread_mutex_unlock(&f->mu);
-        if (p >= want)
-            return p;
-        usleep(10000);
-    }
-    return 0;
-}
-
 typedef struct barrier_arg {
     store_t *s;
     int64_t min_rev;
@@ -580,7 +574,7 @@ static void test_progress_and_barrier(void **state)
     store_set_sink(s, feed_sink, &f);
     int64_t rev;
     assert_int_equal(store_create(o, "/k", "other", 5, &rev), STORE_OK);
-    assert_int_equal(feed_progress(&f, rev), rev);
+    assert_int_equal(wait_locked(&f.mu, &f.progress, rev), rev);
     assert_int_equal(feed_wait(&f, 0), 0);                 /* no PUT event for it */
     assert_int_equal(store_create(s, "/k", "mine", 4, &rev), STORE_OK);
     assert_int_equal(feed_wait(&f, 1), 1);
@@ -695,14 +689,7 @@ static void test_sink_reset(void **state)
     f.gate = false;
     pthread_cond_broadcast(&f.cond);
     pthread_mutex_unlock(&f.mu);
-    int64_t reset = 0;
-    for (int i = 0; i < 1000 && !reset; i++) {
-        pthread_mutex_lock(&f.mu);
-        reset = f.reset;
-        pthread_mutex_unlock(&f.mu);
-        usleep(10000);
-    }
-    assert_true(reset >= cur);
+    assert_true(wait_locked(&f.mu, &f.reset, cur) >= cur);
     int64_t r5;
     assert_int_equal(store_create(s, "/e", "5", 1, &r5), STORE_OK);
     assert_int_equal(feed_wait(&f, 3), 3);                /* /a, /b, then /e: /c and /d were lost */
