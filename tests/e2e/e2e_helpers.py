@@ -365,7 +365,23 @@ def remove_binary_copy():
         shutil.rmtree(os.path.dirname(path), ignore_errors=True)
 
 
-class Server:
+class _Managed:
+    """What Server and Etcd share: a process started by start(), stopped by stop(),
+    with its runs recorded in self.runs and signalled through self._signal()."""
+
+    def kill9(self):
+        if self.runs and self.runs[-1]["rc"] is None:
+            self._signal(self.runs[-1], signal.SIGKILL, "kill")
+
+    def restart(self):
+        self.stop()
+        return self.start()
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+
+class Server(_Managed):
     """One image-apiserver on a free port with its own data dir, HOME and
     kubeconfig. start() may be called again after stop()/kill9() (restart on
     the same data dir). With etcd (an Etcd) it stores in that etcd under a
@@ -451,17 +467,6 @@ class Server:
         if self.runs and self.runs[-1]["rc"] is None:
             self._signal(self.runs[-1], signal.SIGTERM, "term")
         return self.runs[-1]["rc"] if self.runs else None
-
-    def kill9(self):
-        if self.runs and self.runs[-1]["rc"] is None:
-            self._signal(self.runs[-1], signal.SIGKILL, "kill")
-
-    def restart(self):
-        self.stop()
-        return self.start()
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
 
     # -- diagnostics
     def log_text(self, run):
@@ -617,7 +622,7 @@ def _b64(s):
     return base64.b64encode(s.encode() if isinstance(s, str) else s).decode()
 
 
-class Etcd:
+class Etcd(_Managed):
     """A private single-member etcd on two free loopback ports (client, peer)
     with its own data dir. Ports and data dir are fixed at the first start,
     so start() after stop()/kill9() brings back the same member with its data.
@@ -743,14 +748,6 @@ class Etcd:
         self._signal(run, signal.SIGTERM, "term")
         return run["rc"]
 
-    def kill9(self):
-        if self.runs and self.runs[-1]["rc"] is None:
-            self._signal(self.runs[-1], signal.SIGKILL, "kill")
-
-    def restart(self):
-        self.stop()
-        return self.start()
-
     def pause(self):
         """SIGSTOP: connections stay open, nothing answers (a hung etcd)."""
         if not self.alive():
@@ -762,9 +759,6 @@ class Etcd:
         if self.alive():
             self.proc.send_signal(signal.SIGCONT)
         self.paused = False
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
 
     def check_alive(self):
         """A problem string when the current process died on its own."""
