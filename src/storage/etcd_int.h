@@ -2,8 +2,10 @@
  *
  * Files: etcd_http.c (libcurl requests with endpoint failover, error mapping,
  * base64 and JSON helpers), etcd_kv.c (get, range, create/update/delete as txns,
- * compaction, revisions, health), etcd_replay.c (replay through a /v3/watch
- * stream), etcd_sink.c (the live event feed: a watch thread), etcd_open.c (open/close, ops table). Mapping: docs/storage.md §1, §5. */
+ * compaction, revisions, health), etcd_barrier.c (the read barrier), etcd_watch.c
+ * (a /v3/watch stream), etcd_replay.c (replay through one), etcd_sink.c (the live
+ * event feed: a watch thread), etcd_lease.c (leader election), etcd_open.c
+ * (open/close, ops table). Mapping: docs/storage.md §1, §5. */
 #ifndef IAS_ETCD_INT_H
 #define IAS_ETCD_INT_H
 
