@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "image/image.h"
 #include "server/http.h"
 #include "storage/storage.h"
 #include "util/util.h"
@@ -91,7 +92,9 @@ int main(int argc, char **argv)
     };
     http_config_t hcfg = {.listen = "127.0.0.1:8080"};
     store_options_t sopt = {.data_dir = "./data", .compact_retain = 10000, .compact_interval_s = 60};
-    api_config_t acfg = {.image = {.default_import_mode = "Legacy"}};
+    image_config_t icfg = {.default_import_mode = "Legacy"};
+    api_config_t acfg = {.domain = &icfg};
+    acfg.kinds = image_kinds(&acfg.nkinds);
     store_etcd_options_t eopt = {.key_prefix = "/image-apiserver", .timeout_ms = 5000};
     int lease_s = 15;
     long long n;
@@ -100,14 +103,14 @@ int main(int argc, char **argv)
         switch (c) {
         case OPT_LISTEN: hcfg.listen = optarg; break;
         case OPT_DATA_DIR: sopt.data_dir = optarg; break;
-        case OPT_REGISTRY: acfg.image.registry_hostname = optarg; break;
-        case OPT_PUBLIC_REGISTRY: acfg.image.public_registry_hostname = optarg; break;
+        case OPT_REGISTRY: icfg.registry_hostname = optarg; break;
+        case OPT_PUBLIC_REGISTRY: icfg.public_registry_hostname = optarg; break;
         case OPT_IMPORT_MODE:
             if (strcmp(optarg, "Legacy") && strcmp(optarg, "PreserveOriginal")) {
                 fprintf(stderr, "image-apiserver: --default-import-mode must be Legacy or PreserveOriginal\n");
                 return 2;
             }
-            acfg.image.default_import_mode = optarg;
+            icfg.default_import_mode = optarg;
             break;
         case OPT_COMPACT_RETAIN:
             if (parse_int("--compact-retain", optarg, 1, &n))

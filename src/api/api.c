@@ -12,11 +12,14 @@ api_t *api_new(const api_config_t *cfg, store_t *store)
         a->cfg.watch_bookmark_interval_s = 60;
     if (!a->cfg.watch_max_timeout_s)
         a->cfg.watch_max_timeout_s = 1800;
+    if (!a->cfg.authorizer)
+        a->cfg.authorizer = api_authorize_all;
     a->store = store;
     kinds_init(a);
     a->caches = cache_set_new(store);
     for (size_t i = 0; i < a->nkinds; i++)
-        a->kinds[i].cache = cache_set_add(a->caches, a->kinds[i].prefix, kind_build_obj, &a->kinds[i], 16384);
+        if (kind_is_stored(&a->kinds[i]))
+            a->kinds[i].cache = cache_set_add(a->caches, a->kinds[i].prefix, kind_build_obj, &a->kinds[i], 16384);
     discovery_build(a);
     openapi_build(a);
     a->watches = watch_registry_new(a);
@@ -45,9 +48,7 @@ void api_free(api_t *a)
     watch_registry_free(a->watches);
     cache_set_free(a->caches);
     discovery_free(a);
-    for (size_t i = 0; i < a->nkinds; i++)
-        free(a->kinds[i].prefix);
-    free(a->kinds);
+    kinds_free(a);
     free(a);
 }
 
@@ -85,25 +86,13 @@ static void readyz(http_req_t *h, void *arg)
     respond_text(h, ok ? 200 : 503, body);
 }
 
-/* A get or watch with a resourceVersion newer than the cache waits for it (etcd): off the loop. */
-static void get_deferred(http_req_t *h, void *arg)
-{
-    (void)h;
-    verb_get(arg);
-}
-
-static void watch_deferred(http_req_t *h, void *arg)
-{
-    (void)h;
-    verb_watch(arg);
-}
+/* Continuations on the pool of what the loop must not wait for. */
+static void get_deferred(http_req_t *h, void *arg) { verb_get(arg); }
+static void watch_deferred(http_req_t *h, void *arg) { verb_watch(arg); }
 
 /* After the barrier, a watch from "now" first sends every current object (synthetic
  * ADDED): on the pool, not on the one barrier thread that gets are waiting behind. */
-static void watch_on_pool(api_req_t *r)
-{
-    http_defer(r->http, watch_deferred, r);
-}
+static void watch_on_pool(api_req_t *r) { api_defer(r, watch_deferred); }
 
 static bool simple_route(api_t *a, http_req_t *h, const char *path)
 {
@@ -122,7 +111,7 @@ static bool simple_route(api_t *a, http_req_t *h, const char *path)
     }
     if (strcmp(path, "/readyz") == 0) {
         if (store_reads_need_barrier(a->store))
-            http_defer(h, readyz, a);   /* asks etcd: may block */
+            http_defer(h, readyz, a);   /* asks etcd: may block (a refusal is answered; a is not ours) */
         else
             readyz(h, a);
         return true;
@@ -130,175 +119,99 @@ static bool simple_route(api_t *a, http_req_t *h, const char *path)
     return false;
 }
 
-/* Splits the path after /apis/image.openshift.io/v1/ into decoded segments. On failure
- * (-1: empty segment, bad %-escape, too many segments) nothing stays allocated. */
-static int split_segments(const char *rest, char **seg, int max)
+/* Stored kinds: gets and watches stay on the loop when they can be answered from memory;
+ * anything that may wait (the store, etcd, a replay of the revision log) goes to the pool. */
+static void dispatch_stored(api_req_t *r)
 {
-    int n = 0;
-    const char *p = rest;
-    while (*p && n < max) {
-        const char *e = strchr(p, '/');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (len == 0)
-            goto fail;
-        seg[n] = url_decode(p, len, false);
-        if (!seg[n])
-            goto fail;
-        n++;
-        if (!e)
-            return n;
-        p = e + 1;
-        if (!*p)
-            return n; /* trailing slash */
+    http_req_t *h = r->http;
+    bool barrier = store_reads_need_barrier(r->api->store);
+    bool rv_n = r->opt.rv_set && r->opt.rv != 0;   /* may wait for N */
+    const char *v = r->verb;
+    if (r->sub && r->sub->get && strcmp(v, "get") == 0) {
+        api_defer(r, verb_subresource_get);
+    } else if (r->sub && strcmp(v, "get") == 0) {
+        api_defer(r, get_deferred);   /* status: the stored object, read from the store */
+    } else if (strcmp(v, "get") == 0) {
+        if (!r->opt.rv_set)
+            api_after_consistent_read(r, r->kind->cache, verb_get);
+        else if (barrier && rv_n)
+            api_defer(r, get_deferred);
+        else
+            verb_get(r);
+    } else if (strcmp(v, "watch") == 0) {
+        if (!r->opt.rv_set)
+            api_after_consistent_read(r, r->kind->cache, barrier ? watch_on_pool : verb_watch);
+        else if ((barrier && rv_n) || !cache_watch_in_memory(r->kind->cache, r->opt.rv))
+            api_defer(r, watch_deferred);
+        else
+            verb_watch(r);
+    } else if (strcmp(v, "list") == 0) {
+        api_defer(r, verb_list);
+    } else if (strcmp(v, "create") == 0) {
+        api_defer(r, verb_create);
+    } else if (strcmp(v, "update") == 0) {
+        api_defer(r, verb_update);
+    } else if (strcmp(v, "patch") == 0) {
+        api_defer(r, verb_patch);
+    } else if (strcmp(v, "delete") == 0) {
+        api_defer(r, verb_delete);
+    } else {
+        api_defer(r, verb_deletecollection);
     }
-    if (!*p)
-        return n;
-fail:
-    while (n > 0)
-        free(seg[--n]);
-    seg[0] = NULL;
-    return -1;
-}
-
-static bool verb_allowed(const kind_def_t *k, const char *verb)
-{
-    const char *v = strstr(k->verbs, verb);
-    size_t n = strlen(verb);
-    while (v) {
-        if ((v == k->verbs || v[-1] == ' ') && (v[n] == ' ' || v[n] == '\0'))
-            return true;
-        v = strstr(v + 1, verb);
-    }
-    return false;
+    (void)h;
 }
 
 static void route_resource(api_t *a, http_req_t *h, const char *rest)
 {
-    char *seg[8] = {0};
-    int n = split_segments(rest, seg, 8);
-    api_req_t *r = NULL;
-    bool watch_path = false;
-    int i = 0;
-    if (n <= 0)
-        goto notfound;
-    if (strcmp(seg[0], "watch") == 0) {
-        watch_path = true;
-        i = 1;
+    api_req_t *r = api_req_new(a, h);
+    int rc = api_route_parse(r, http_method(h), rest, http_query(h));
+    if (rc == ROUTE_NOT_FOUND) {
+        api_req_free(r);
+        respond_not_found(h);
+        return;
     }
-    r = api_req_new(a, h);
-    if (n - i >= 2 && strcmp(seg[i], "namespaces") == 0) {
-        r->ns = xstrdup(seg[i + 1]);
-        i += 2;
-    }
-    if (n - i < 1 || n - i > 3)
-        goto notfound;
-    r->kind = kinds_find(a, seg[i]);
-    if (!r->kind)
-        goto notfound;
-    if (r->ns && !r->kind->namespaced)
-        goto notfound;
-    if (n - i >= 2)
-        r->name = xstrdup(seg[i + 1]);
-    if (n - i == 3) {
-        if (strcmp(seg[i + 2], "status") || !r->kind->has_status)
-            goto notfound;
-        r->subresource = xstrdup("status");
-    }
-    if (r->kind->namespaced && r->name && !r->ns)
-        goto notfound;
-    for (int j = 0; j < n; j++)
-        free(seg[j]);
-    n = 0;
-
-    if (req_options_parse(http_query(h), &r->opt, &r->err) != 0)
+    if (rc != 0)
         goto fail;
-    if (watch_path) {
-        r->opt.watch = true;
-        if (req_options_validate_list(&r->opt, &r->err) != 0)
-            goto fail;
-    }
+    api_authz_attrs_t at;
+    api_route_attrs(r, &at);
+    if (authz_check(a, &at, &r->call.err) != 0)
+        goto fail;
     r->accept = api_accept_parse(http_header(h, "Accept"));
-
-    const char *m = http_method(h);
-    if (watch_path && strcmp(m, "GET") != 0) {
-        /* /watch/ paths only watch: any other method there must not act on the collection */
-        apierr_set(&r->err, APIERR_METHOD_NOT_ALLOWED, "the server does not allow this method on the requested resource");
-        goto fail;
-    }
-    if (strcmp(m, "GET") == 0) {
-        if (r->name && !r->opt.watch)
-            r->verb = "get";
-        else if (r->name) {
-            /* watch on an item path: a watch with fieldSelector metadata.name */
-            r->verb = "watch";
-        } else
-            r->verb = r->opt.watch ? "watch" : "list";
-    } else if (strcmp(m, "POST") == 0 && !r->name) {
-        r->verb = "create";
-    } else if (strcmp(m, "PUT") == 0 && r->name) {
-        r->verb = "update";
-    } else if (strcmp(m, "PATCH") == 0 && r->name) {
-        r->verb = "patch";
-    } else if (strcmp(m, "DELETE") == 0) {
-        r->verb = r->name ? "delete" : "deletecollection";
-    } else {
-        apierr_set(&r->err, APIERR_METHOD_NOT_ALLOWED, "the server does not allow this method on the requested resource");
-        goto fail;
-    }
-    if (r->subresource && strcmp(r->verb, "get") && strcmp(r->verb, "update") && strcmp(r->verb, "patch")) {
-        apierr_set(&r->err, APIERR_METHOD_NOT_ALLOWED, "the server does not allow this method on the requested resource");
-        goto fail;
-    }
-    if (!r->subresource && !verb_allowed(r->kind, r->verb)) {
-        apierr_set(&r->err, APIERR_METHOD_NOT_ALLOWED, "the server does not allow this method on the requested resource");
-        goto fail;
-    }
     if (!atomic_load(&a->ready)) {
-        apierr_set(&r->err, APIERR_UNAVAILABLE, "the server is currently unable to handle the request");
-        r->err.retry_after = 1;
+        apierr_set(&r->call.err, APIERR_UNAVAILABLE, "the server is currently unable to handle the request");
+        r->call.err.retry_after = 1;
         goto fail;
     }
-    bool barrier = store_reads_need_barrier(a->store);
-    bool any_rv = r->opt.resource_version && *r->opt.resource_version;   /* no barrier needed */
-    bool rv_n = any_rv && strcmp(r->opt.resource_version, "0") != 0;     /* may wait for N */
-    if (strcmp(r->verb, "get") == 0) {
-        if (!any_rv)
-            api_after_consistent_read(r, r->kind->cache, verb_get);
-        else if (barrier && rv_n)
-            http_defer(h, get_deferred, r);
-        else
-            verb_get(r);
-    } else if (strcmp(r->verb, "watch") == 0) {
-        if (!any_rv)
-            api_after_consistent_read(r, r->kind->cache, barrier ? watch_on_pool : verb_watch);
-        else if (barrier && rv_n)
-            http_defer(h, watch_deferred, r);
-        else
-            verb_watch(r);
-    } else if (strcmp(r->verb, "list") == 0) {
-        http_defer(h, verb_list, r);
-    } else if (strcmp(r->verb, "create") == 0) {
-        http_defer(h, verb_create, r);
-    } else if (strcmp(r->verb, "update") == 0) {
-        http_defer(h, verb_update, r);
-    } else if (strcmp(r->verb, "patch") == 0) {
-        http_defer(h, verb_patch, r);
-    } else if (strcmp(r->verb, "delete") == 0) {
-        http_defer(h, verb_delete, r);
-    } else {
-        http_defer(h, verb_deletecollection, r);
-    }
-    return;
-
-notfound:
-    for (int j = 0; j < n; j++)
-        free(seg[j]);
-    api_req_free(r);
-    respond_not_found(h);
+    if (kind_is_stored(r->kind))
+        dispatch_stored(r);
+    else
+        api_defer(r, verb_virtual);
     return;
 fail:
     api_respond_error(r);
     api_req_free(r);
+}
+
+/* Requests outside the resource paths are non-resource requests to the authorizer (path
+ * and lower-case method), except the namespace paths (namespace.c asks itself). */
+static bool nonresource_allowed(api_t *a, http_req_t *h, const char *path)
+{
+    if (strncmp(path, "/api/v1/namespaces/", 19) == 0)
+        return true;
+    char verb[16];
+    const char *m = http_method(h);
+    size_t i = 0;
+    for (; m[i] && i < sizeof verb - 1; i++)
+        verb[i] = (char)(m[i] >= 'A' && m[i] <= 'Z' ? m[i] - 'A' + 'a' : m[i]);
+    verb[i] = '\0';
+    api_authz_attrs_t at = {.user = api_request_user(a, h), .verb = verb, .resource_request = false,
+                            .group = "", .resource = "", .subresource = "", .ns = "", .name = "", .path = path};
+    apierr_t e = APIERR_INIT;
+    if (authz_check(a, &at, &e) == 0)
+        return true;
+    api_respond_status_err(h, &e);
+    apierr_clear(&e);
+    return false;
 }
 
 void api_handle(http_req_t *h, void *ctx)
@@ -310,6 +223,8 @@ void api_handle(http_req_t *h, void *ctx)
         route_resource(a, h, path + sizeof prefix - 1);
         return;
     }
+    if (!nonresource_allowed(a, h, path))
+        return;
     if (simple_route(a, h, path) || discovery_route(a, h, path) || openapi_route(a, h, path) ||
         namespace_route(a, h, path))
         return;

@@ -1,23 +1,26 @@
-/* api: the Kubernetes machinery for image.openshift.io/v1 — routing, discovery,
- * OpenAPI, generic verb handlers, Table output, watch. Public face used by main.c. */
+/* api: the Kubernetes machinery — routing, identity and authorization, discovery,
+ * OpenAPI, generic verb handlers, Table output, watch — for the kinds a domain registers
+ * (resource.h). Public face used by main.c. */
 #ifndef IAS_API_H
 #define IAS_API_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "image/image.h"
+#include "api/resource.h"
 #include "server/http.h"
 #include "storage/storage.h"
 
 typedef struct api_config {
-    image_config_t image;
+    const api_kind_t *kinds;         /* the domain's kind table (copied) */
+    size_t nkinds;
+    void *domain;                    /* handed to hooks: api_call_domain() */
+    api_authorizer_fn authorizer;    /* NULL: api_authorize_all */
+    void *authorizer_ctx;
     const char *advertise_address;   /* for /api serverAddressByClientCIDRs */
     int watch_bookmark_interval_s;   /* default 60 */
     int watch_max_timeout_s;         /* default 1800: server-side cap on a watch */
 } api_config_t;
-
-typedef struct api api_t;
 
 /* Builds the kind table, the caches over the store, discovery and OpenAPI documents. */
 api_t *api_new(const api_config_t *cfg, store_t *store);

@@ -17,44 +17,8 @@
 #define API_VERSION "v1"
 #define API_GV "image.openshift.io/v1"
 
-typedef struct table_col {
-    const char *name;
-    const char *type;
-    const char *format;
-    const char *description;
-    int priority;
-    bool age;            /* cell holds Unix seconds; rendered "<duration> ago" */
-} table_col_t;
-
-/* A stored kind: its facts and the strategy hooks from image/. */
-typedef struct kind_def {
-    const char *resource;          /* "imagestreams" */
-    const char *singular;          /* "imagestream" */
-    const char *kind;              /* "ImageStream" */
-    const char *list_kind;         /* "ImageStreamList" */
-    const schema_kind_t *schema;
-    bool namespaced;
-    const char *verbs;             /* space separated, sorted */
-    const char *short_name;        /* NULL or "is" */
-    const char *category;          /* NULL or "all" */
-    bool has_status;
-    bool manages_generation;       /* ImageStream: metadata.generation by the strategy */
-    const char *const *field_labels;   /* supported field selectors, NULL-terminated */
-    const table_col_t *columns;
-    size_t ncolumns;
-    void (*normalize)(const image_ctx_t *c, json_t *o);
-    void (*prepare_create)(const image_ctx_t *c, json_t *o);
-    void (*prepare_update)(const image_ctx_t *c, json_t *o, const json_t *old);
-    void (*prepare_status_update)(const image_ctx_t *c, json_t *o, const json_t *old);
-    void (*validate)(const image_ctx_t *c, json_t *o, const json_t *old, ferrs_t *e);
-    void (*validate_status_update)(const image_ctx_t *c, json_t *o, const json_t *old, ferrs_t *e);
-    void (*decorate)(const image_ctx_t *c, json_t *o);
-    json_t *(*table_cells)(const json_t *o);
-    /* runtime */
-    char *prefix;                  /* "/image.openshift.io/imagestreams/" */
-    cache_t *cache;
-    api_t *api;
-} kind_def_t;
+typedef api_kind_t kind_def_t;      /* the runtime copy of a domain kind (api_new) */
+typedef api_table_col_t table_col_t;
 
 /* Precomputed per cached object (cache_obj_t.extra). */
 typedef struct obj_extra {
@@ -73,7 +37,7 @@ typedef struct watch_registry watch_registry_t;
 typedef struct api_barrier api_barrier_t;
 
 struct api {
-    api_config_t cfg;
+    api_config_t cfg;                /* authorizer always set */
     store_t *store;
     cache_set_t *caches;
     kind_def_t *kinds;
@@ -94,36 +58,69 @@ struct api {
     api_barrier_t *barrier;      /* read_barrier.c; NULL on the embedded store */
 };
 
+struct api_call {
+    api_t *api;
+    const api_user_t *user;
+    const char *field_manager;       /* NULL: the verb's fallback */
+    field_validation_t field_validation;
+    bool dry_run;
+    char now[21];
+    char **warnings;
+    size_t nwarnings;
+    apierr_t err;
+};
+
+void api_call_init(api_call_t *c, api_t *a, const api_user_t *user);
+void api_call_clear(api_call_t *c);
+
 enum { ACCEPT_JSON, ACCEPT_TABLE, ACCEPT_PARTIAL, ACCEPT_PARTIAL_LIST, ACCEPT_YAML };
 
 /* One API request, from routing to response. */
 typedef struct api_req {
     api_t *api;
-    http_req_t *http;
+    http_req_t *http;     /* NULL in unit tests of the router */
     kind_def_t *kind;
     char *ns;             /* NULL for cluster scope / all namespaces */
     char *name;           /* NULL for collection requests */
-    char *subresource;    /* NULL or "status" */
+    const api_subresource_t *sub;   /* NULL, or the kind's subresource */
     const char *verb;
+    bool watch_path;      /* /watch/... */
     req_options_t opt;
     int accept;
-    char **warnings;
-    size_t nwarnings;
-    char now[21];
-    image_ctx_t ictx;
-    apierr_t err;
+    api_call_t call;      /* user, time, dry run, field manager, warnings, the error */
 } api_req_t;
 
 /* kinds.c */
 void kinds_init(api_t *a);
+void kinds_free(api_t *a);
 kind_def_t *kinds_find(api_t *a, const char *resource);
+static inline bool kind_is_stored(const kind_def_t *k) { return k->virt == NULL; }
 char *kind_key(const kind_def_t *k, const char *ns, const char *name);
 cache_obj_t *kind_build_obj(void *ctx, const char *key, const char *value, size_t len,
                             int64_t create_rev, int64_t mod_rev);
 /* Output form of a stored object: kind/apiVersion, resourceVersion, decorated. New ref. */
-json_t *kind_output(kind_def_t *k, const image_ctx_t *ic, const char *value, size_t len, int64_t mod_rev,
+json_t *kind_output(kind_def_t *k, api_call_t *c, const char *value, size_t len, int64_t mod_rev,
                     bool decorate);
 const char *extra_field(const obj_extra_t *x, const char *label);
+/* Value of a field selector label of a decoded object ("" if absent); caller frees. */
+char *kind_field_value(const json_t *obj, const char *label);
+/* Newest revision any stored kind's cache has applied (no store round trip). */
+int64_t kinds_cache_rev(api_t *a);
+
+/* authz.c: the Forbidden Status for attrs (kube-apiserver's wording). -1. */
+int api_forbidden(apierr_t *err, const api_authz_attrs_t *attrs, const char *reason);
+/* The user a request acts as: system:anonymous until authentication exists (issue 10). */
+const api_user_t *api_request_user(api_t *a, http_req_t *h);
+/* Runs the configured authorizer; 0 if allowed, else -1 with the 403 in err. */
+int authz_check(api_t *a, const api_authz_attrs_t *attrs, apierr_t *err);
+
+/* store_errors.c: the one mapping from a STORE_* result on object `name` of kind k to a
+ * Status (404, 409, 410, 413, 503 + Retry-After, 504). -1. */
+int api_store_err(apierr_t *err, const kind_def_t *k, int rc, const char *name);
+
+/* object.c: the stored object in output form, read from the store (not the cache), as
+ * writes start from it. NULL with the call's error set (404, 503). */
+json_t *object_load(api_call_t *c, kind_def_t *k, const char *ns, const char *name, int64_t *rev);
 
 /* status.c: responses */
 void api_respond_error(api_req_t *r);
@@ -132,15 +129,29 @@ void api_respond_bytes(api_req_t *r, int code, const char *json, size_t len);
 void api_respond_owned(api_req_t *r, int code, char *json, size_t len); /* takes json */
 void api_respond_json(api_req_t *r, int code, json_t *obj); /* steals obj */
 void api_respond_raw(http_req_t *h, int code, const char *ctype, const char *body, size_t len);
-void api_warn(api_req_t *r, const char *msg);
-void api_warn_cb(void *ctx, const char *msg);
+void api_warn_cb(void *call, const char *msg);   /* schema decoders' warn callback */
+json_t *status_failure_json(const apierr_t *err);   /* the Status of an error */
 json_t *status_success(const char *name, const char *group, const char *kind, const char *uid);
 
 /* request.c */
 api_req_t *api_req_new(api_t *a, http_req_t *h);
 void api_req_free(api_req_t *r);
 int api_accept_parse(const char *accept);
+/* fieldManager, else the User-Agent's product token, else fallback. */
 const char *api_field_manager(api_req_t *r, const char *fallback);
+/* http_defer for an api request: if the transport refuses (it answered 429/503), r is
+ * freed here. */
+void api_defer(api_req_t *r, void (*fn)(http_req_t *h, void *arg));
+
+/* route.c: turns method, path (after /apis/<group>/<version>/, %-encoded) and query into
+ * kind, namespace, name, subresource, verb and options. No I/O: fuzzed and unit-tested.
+ * 0; ROUTE_NOT_FOUND (nothing is served there); -1 with r->call.err set. */
+#define ROUTE_NOT_FOUND 1
+int api_route_parse(api_req_t *r, const char *method, const char *rest, const char *query);
+/* verb is one of the space separated words of verbs */
+bool api_verbs_has(const char *verbs, const char *verb);
+/* The authorization attributes of a parsed request. */
+void api_route_attrs(const api_req_t *r, api_authz_attrs_t *attrs);
 
 /* discovery.c */
 void discovery_build(api_t *a);
@@ -160,9 +171,9 @@ json_t *table_row(const kind_def_t *k, cache_obj_t *o, include_object_t inc, int
 json_t *table_row_from_json(const kind_def_t *k, const json_t *obj, include_object_t inc, int64_t now);
 json_t *partial_object(const obj_extra_t *x);
 
-/* read_barrier.c: consistent reads on etcd (see the file). 0, or -1 with r->err set;
- * blocks (pool threads only). */
-int api_consistent_read(api_req_t *r, cache_t *c);
+/* read_barrier.c: consistent reads on etcd (see the file). 0, or -1 with the call's error
+ * set; blocks (pool threads only). */
+int api_consistent_read(api_call_t *c, cache_t *cache);
 /* Non-blocking form for the loop: cont(r) runs once the cache reflects every write
  * acknowledged before this call (at once on the embedded store; else on the barrier
  * thread or the pool). On failure r is answered with the error and freed. */
@@ -171,7 +182,7 @@ int api_barrier_start(api_t *a);
 void api_barrier_stop(api_t *a);   /* answers what is queued; later requests get 503 */
 void api_barrier_free(api_t *a);
 /* Waits for the cache to reach rev where that can happen (etcd), else 504 Too large resource version. */
-int api_wait_rev(api_req_t *r, cache_t *c, int64_t rev);
+int api_wait_rev(api_call_t *c, cache_t *cache, int64_t rev);
 
 /* verbs_read.c */
 void verb_get(api_req_t *r);
@@ -184,12 +195,17 @@ int selectors_parse(api_req_t *r, const char *field_sel, label_selector_t **ls, 
 bool obj_matches(api_req_t *r, label_selector_t *ls, field_selector_t *fs, cache_obj_t *o);
 
 /* verbs_write.c */
-/* r->err for a failed store call on object `name` (404, 409, 413, or 503 + Retry-After). -1. */
-int api_store_fail(api_req_t *r, int rc, const char *name);
 void verb_create(http_req_t *h, void *arg);
 void verb_update(http_req_t *h, void *arg);
 void verb_patch(http_req_t *h, void *arg);
 json_t *decode_body(api_req_t *r, apierr_t *err);
+/* Sends an object (output form) as JSON or a one-row Table. Steals obj. */
+void respond_obj(api_req_t *r, int code, json_t *obj);
+
+/* verbs_virtual.c: the verbs of a virtual kind, through its handlers (pool threads) */
+void verb_virtual(http_req_t *h, void *arg);
+/* get of a subresource served by a handler (pool thread) */
+void verb_subresource_get(http_req_t *h, void *arg);
 
 /* verbs_delete.c */
 void verb_delete(http_req_t *h, void *arg);

@@ -15,6 +15,22 @@ static json_t *verbs_array(const char *verbs)
     return a;
 }
 
+static json_t *str_array(const char *const *v)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; v && v[i]; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+static void add_names(json_t *r, const kind_def_t *k)
+{
+    if (k->short_names && k->short_names[0])
+        json_object_set_new(r, "shortNames", str_array(k->short_names));
+    if (k->categories && k->categories[0])
+        json_object_set_new(r, "categories", str_array(k->categories));
+}
+
 static json_t *gvk(const char *kind)
 {
     return json_pack("{s:s, s:s, s:s}", "group", API_GROUP, "version", API_VERSION, "kind", kind);
@@ -35,14 +51,17 @@ static json_t *aggregated_resources(api_t *a)
         json_t *r = json_pack("{s:s, s:o, s:s, s:s, s:o}", "resource", k->resource, "responseKind", gvk(k->kind),
                               "scope", k->namespaced ? "Namespaced" : "Cluster", "singularResource", k->singular,
                               "verbs", verbs_array(k->verbs));
-        if (k->short_name)
-            json_object_set_new(r, "shortNames", json_pack("[s]", k->short_name));
-        if (k->category)
-            json_object_set_new(r, "categories", json_pack("[s]", k->category));
-        if (k->has_status)
-            json_object_set_new(r, "subresources",
-                                json_pack("[{s:s, s:o, s:o}]", "subresource", "status", "responseKind",
-                                          gvk(k->kind), "verbs", verbs_array("get patch update")));
+        add_names(r, k);
+        if (k->nsubresources) {
+            json_t *subs = json_array();
+            for (size_t j = 0; j < k->nsubresources; j++) {
+                const api_subresource_t *sr = &k->subresources[j];
+                json_array_append_new(subs, json_pack("{s:s, s:o, s:o}", "subresource", sr->name, "responseKind",
+                                                      gvk(sr->schema ? sr->schema->kind : k->kind), "verbs",
+                                                      verbs_array(sr->verbs)));
+            }
+            json_object_set_new(r, "subresources", subs);
+        }
         json_array_append_new(res, r);
     }
     return res;
@@ -77,16 +96,15 @@ void discovery_build(api_t *a)
         json_t *r = json_pack("{s:s, s:s, s:b, s:s, s:o, s:s}", "name", k->resource, "singularName", k->singular,
                               "namespaced", k->namespaced, "kind", k->kind, "verbs", verbs_array(k->verbs),
                               "storageVersionHash", hash);
-        if (k->short_name)
-            json_object_set_new(r, "shortNames", json_pack("[s]", k->short_name));
-        if (k->category)
-            json_object_set_new(r, "categories", json_pack("[s]", k->category));
+        add_names(r, k);
         json_array_append_new(list, r);
-        if (k->has_status) {
-            char *name = xasprintf("%s/status", k->resource);
+        for (size_t j = 0; j < k->nsubresources; j++) {
+            const api_subresource_t *sr = &k->subresources[j];
+            char *name = xasprintf("%s/%s", k->resource, sr->name);
             json_array_append_new(list, json_pack("{s:s, s:s, s:b, s:s, s:o}", "name", name, "singularName", "",
-                                                  "namespaced", k->namespaced, "kind", k->kind, "verbs",
-                                                  verbs_array("get patch update")));
+                                                  "namespaced", k->namespaced, "kind",
+                                                  sr->schema ? sr->schema->kind : k->kind, "verbs",
+                                                  verbs_array(sr->verbs)));
             free(name);
         }
     }

@@ -1,68 +1,69 @@
-/* kinds: the stored kinds served by this build, and how a stored value becomes a
- * cached object (output bytes + precomputed selector values and table cells). */
+/* kinds: the kinds the domain registered (api_config_t.kinds), and how a stored value
+ * becomes a cached object (output bytes + precomputed selector values and table cells).
+ * api/ knows no kind by name: everything comes from the table. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api_internal.h"
-#include "image/image.h"
 
-static const char *const is_fields[] = {"metadata.name", "metadata.namespace", "spec.dockerImageRepository",
-                                        "status.dockerImageRepository", NULL};
-static const char *const image_fields[] = {"metadata.name", "metadata.namespace", NULL};
-
-static const table_col_t is_columns[] = {
-    {"Name", "string", "name",
-     "Name must be unique within a namespace. Is required when creating resources, although some resources may "
-     "allow a client to request the generation of an appropriate name automatically. Name is primarily intended "
-     "for creation idempotence and configuration definition. Cannot be updated.", 0, false},
-    {"Image Repository", "string", "", "Address of the image repository that clients pull from.", 0, false},
-    {"Tags", "string", "", "Human readable list of tags.", 0, false},
-    {"Updated", "string", "", "Last update time.", 0, true},
-};
-
-static const table_col_t image_columns[] = {
-    {"Name", "string", "name",
-     "Name must be unique within a namespace. Is required when creating resources, although some resources may "
-     "allow a client to request the generation of an appropriate name automatically. Name is primarily intended "
-     "for creation idempotence and configuration definition. Cannot be updated.", 0, false},
-    {"Image Reference", "string", "", "The pull spec of the image.", 0, false},
-};
-
-/* image/ hooks without a context argument, adapted to the common shape. */
-static void image_normalize_hook(const image_ctx_t *c, json_t *o) { image_normalize(o); }
-
-static const kind_def_t kind_table[] = {
-    {
-        .resource = "images", .singular = "image", .kind = "Image", .list_kind = "ImageList",
-        .schema = &schema_image, .namespaced = false,
-        .verbs = "create delete deletecollection get list patch update watch",
-        .field_labels = image_fields, .columns = image_columns, .ncolumns = 2,
-        .normalize = image_normalize_hook, .prepare_create = image_prepare_create,
-        .prepare_update = image_prepare_update, .validate = image_validate,
-        .table_cells = image_table_cells,
-    },
-    {
-        .resource = "imagestreams", .singular = "imagestream", .kind = "ImageStream",
-        .list_kind = "ImageStreamList", .schema = &schema_image_stream, .namespaced = true,
-        .verbs = "create delete deletecollection get list patch update watch", .short_name = "is",
-        .category = "all", .has_status = true, .manages_generation = true, .field_labels = is_fields,
-        .columns = is_columns, .ncolumns = 4, .normalize = imagestream_normalize,
-        .prepare_create = imagestream_prepare_create, .prepare_update = imagestream_prepare_update,
-        .prepare_status_update = imagestream_prepare_status_update, .validate = imagestream_validate,
-        .validate_status_update = imagestream_validate_status_update, .decorate = imagestream_decorate,
-        .table_cells = imagestream_table_cells,
-    },
-};
+/* A virtual kind must have a handler for every verb it lists (a programming error). */
+static void check_virtual(const kind_def_t *k)
+{
+    const api_virtual_ops_t *v = k->virt;
+    struct { const char *verb; bool ok; } need[] = {
+        {"get", v->get}, {"list", v->list}, {"create", v->create}, {"update", v->update},
+        {"patch", v->get && v->update}, {"delete", v->del}, {"watch", false}, {"deletecollection", false},
+    };
+    for (size_t i = 0; i < sizeof need / sizeof *need; i++) {
+        if (api_verbs_has(k->verbs, need[i].verb) && !need[i].ok) {
+            log_error("api: virtual kind %s lists verb %s without a handler", k->resource, need[i].verb);
+            abort();
+        }
+    }
+}
 
 void kinds_init(api_t *a)
 {
-    a->nkinds = sizeof kind_table / sizeof kind_table[0];
-    a->kinds = xcalloc(a->nkinds, sizeof *a->kinds);
+    a->nkinds = a->cfg.nkinds;
+    a->kinds = xcalloc(a->nkinds ? a->nkinds : 1, sizeof *a->kinds);
     for (size_t i = 0; i < a->nkinds; i++) {
-        a->kinds[i] = kind_table[i];
-        a->kinds[i].prefix = xasprintf("/%s/%s/", API_GROUP, kind_table[i].resource);
+        a->kinds[i] = a->cfg.kinds[i];
+        a->kinds[i].prefix = kind_is_stored(&a->kinds[i])
+                                 ? xasprintf("/%s/%s/", a->kinds[i].schema->group, a->kinds[i].resource)
+                                 : NULL;
+        a->kinds[i].cache = NULL;
         a->kinds[i].api = a;
+        if (!kind_is_stored(&a->kinds[i]))
+            check_virtual(&a->kinds[i]);
     }
+}
+
+void kinds_free(api_t *a)
+{
+    for (size_t i = 0; i < a->nkinds; i++)
+        free(a->kinds[i].prefix);
+    free(a->kinds);
+    a->kinds = NULL;
+    a->nkinds = 0;
+}
+
+const api_kind_t *api_kind_find(api_t *a, const char *resource) { return kinds_find(a, resource); }
+
+const api_subresource_t *api_kind_subresource(const api_kind_t *k, const char *name)
+{
+    for (size_t i = 0; i < k->nsubresources; i++)
+        if (strcmp(k->subresources[i].name, name) == 0)
+            return &k->subresources[i];
+    return NULL;
+}
+
+int64_t kinds_cache_rev(api_t *a)
+{
+    int64_t rev = 0;
+    for (size_t i = 0; i < a->nkinds; i++)
+        if (a->kinds[i].cache && cache_rev(a->kinds[i].cache) > rev)
+            rev = cache_rev(a->kinds[i].cache);
+    return rev;
 }
 
 kind_def_t *kinds_find(api_t *a, const char *resource)
@@ -107,7 +108,7 @@ static void extra_free(void *p)
 }
 
 /* Value of a dotted path of plain object keys, as a string ("" if absent). */
-static char *path_string(const json_t *o, const char *path)
+char *kind_field_value(const json_t *o, const char *path)
 {
     char *dup = xstrdup(path), *save = NULL;
     const json_t *cur = o;
@@ -118,7 +119,7 @@ static char *path_string(const json_t *o, const char *path)
     return xstrdup(s ? s : "");
 }
 
-json_t *kind_output(kind_def_t *k, const image_ctx_t *ic, const char *value, size_t len, int64_t mod_rev,
+json_t *kind_output(kind_def_t *k, api_call_t *c, const char *value, size_t len, int64_t mod_rev,
                     bool decorate)
 {
     json_error_t jerr;
@@ -145,7 +146,7 @@ json_t *kind_output(kind_def_t *k, const image_ctx_t *ic, const char *value, siz
     snprintf(rv, sizeof rv, "%lld", (long long)mod_rev);
     json_object_set_new(meta, "resourceVersion", json_string(rv));
     if (decorate && k->decorate)
-        k->decorate(ic, out);
+        k->decorate(c, out);
     return out;
 }
 
@@ -153,8 +154,12 @@ cache_obj_t *kind_build_obj(void *ctx, const char *key, const char *value, size_
                             int64_t mod_rev)
 {
     kind_def_t *k = ctx;
-    image_ctx_t ic = {.cfg = &k->api->cfg.image, .now = ""};
-    json_t *out = kind_output(k, &ic, value, len, mod_rev, true);
+    /* decorate needs only the domain's configuration: a call without a user or time */
+    api_call_t c;
+    api_call_init(&c, k->api, NULL);
+    c.now[0] = '\0';
+    json_t *out = kind_output(k, &c, value, len, mod_rev, true);
+    api_call_clear(&c);
     if (!out) {
         log_warn("cache: cannot decode stored value of %s at revision %lld", key, (long long)mod_rev);
         return NULL;
@@ -172,7 +177,7 @@ cache_obj_t *kind_build_obj(void *ctx, const char *key, const char *value, size_
         x->nfields++;
     x->fields = xcalloc(x->nfields + 1, sizeof *x->fields);
     for (size_t i = 0; i < x->nfields; i++)
-        x->fields[i] = path_string(out, k->field_labels[i]);
+        x->fields[i] = kind_field_value(out, k->field_labels[i]);
     x->cells = k->table_cells ? k->table_cells(out) : json_array();
     x->meta_json = json_dumps(meta, JSON_COMPACT);
     o->key = xstrdup(key);

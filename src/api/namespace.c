@@ -33,7 +33,15 @@ bool namespace_route(api_t *a, http_req_t *h, const char *path)
         validate_dns1123_label(ns, "metadata.name", &errs);
     bool valid = ns && *ns && errs.n == 0;
     ferrs_free(&errs);
-    if (!valid || strcmp(http_method(h), "GET") != 0) {
+    bool events = slash && strcmp(slash, "/events") == 0;
+    api_authz_attrs_t at = {.user = api_request_user(a, h), .verb = events ? "list" : "get", .resource_request = true,
+                            .group = "", .resource = events ? "events" : "namespaces", .subresource = "",
+                            .ns = events && ns ? ns : "", .name = events || !ns ? "" : ns, .path = path};
+    apierr_t denied = APIERR_INIT;
+    if (valid && authz_check(a, &at, &denied) != 0) {
+        api_respond_status_err(h, &denied);
+        apierr_clear(&denied);
+    } else if (!valid || strcmp(http_method(h), "GET") != 0) {
         apierr_t e = APIERR_INIT;
         if (!valid)
             apierr_not_found(&e, "namespaces", "", ns ? ns : "");
@@ -44,9 +52,9 @@ bool namespace_route(api_t *a, http_req_t *h, const char *path)
     } else if (!slash || !slash[1]) {
         respond_json(h, json_pack("{s:s, s:s, s:{s:s}, s:{}, s:{s:s}}", "kind", "Namespace", "apiVersion", "v1",
                                   "metadata", "name", ns, "spec", "status", "phase", "Active"));
-    } else if (strcmp(slash, "/events") == 0) {
+    } else if (events) {
         char rv[24];
-        snprintf(rv, sizeof rv, "%lld", (long long)cache_rev(a->kinds[0].cache));   /* no etcd round trip on the loop */
+        snprintf(rv, sizeof rv, "%lld", (long long)kinds_cache_rev(a));   /* no etcd round trip on the loop */
         respond_json(h, json_pack("{s:s, s:s, s:{s:s}, s:[]}", "kind", "EventList", "apiVersion", "v1", "metadata",
                                   "resourceVersion", rv, "items"));
     } else {

@@ -8,15 +8,21 @@
 
 void openapi_build(api_t *a)
 {
-    size_t n = 0;
-    schema_resource_t res[16];
-    for (size_t i = 0; i < a->nkinds && n + 2 < 16; i++) {
+    size_t n = 0, cap = 0;
+    for (size_t i = 0; i < a->nkinds; i++)
+        cap += 1 + a->kinds[i].nsubresources;
+    schema_resource_t *res = xcalloc(cap ? cap : 1, sizeof *res);
+    for (size_t i = 0; i < a->nkinds; i++) {
         const kind_def_t *k = &a->kinds[i];
         res[n++] = (schema_resource_t){k->schema, k->resource, k->namespaced, k->verbs, NULL};
-        if (k->has_status)
-            res[n++] = (schema_resource_t){k->schema, k->resource, k->namespaced, "get patch update", "status"};
+        for (size_t j = 0; j < k->nsubresources; j++) {
+            const api_subresource_t *sr = &k->subresources[j];
+            res[n++] = (schema_resource_t){sr->schema ? sr->schema : k->schema, k->resource, k->namespaced, sr->verbs,
+                                           sr->name};
+        }
     }
     json_t *doc = schema_openapi_v3(res, n);
+    free(res);
     a->openapi_v3 = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
     a->openapi_v3_len = strlen(a->openapi_v3);

@@ -126,7 +126,11 @@ static int apply_param(req_options_t *o, unsigned idx, const char *k, const char
     case 5:
         if (check_rv(v, err) != 0)
             return -1;
-        o->resource_version = *v ? xstrdup(v) : NULL;
+        o->rv_set = *v != '\0';
+        if (o->rv_set) {
+            unsigned long long n = strtoull(v, NULL, 10);
+            o->rv = n > (unsigned long long)INT64_MAX ? INT64_MAX : (int64_t)n;
+        }
         return 0;
     case 6:
         if (strcmp(v, "NotOlderThan") == 0)
@@ -255,9 +259,10 @@ void req_options_free(req_options_t *o)
     free(o->continue_token);
     free(o->label_selector);
     free(o->field_selector);
-    free(o->resource_version);
     free(o->field_manager);
-    o->continue_token = o->label_selector = o->field_selector = o->resource_version = o->field_manager = NULL;
+    o->continue_token = o->label_selector = o->field_selector = o->field_manager = NULL;
+    o->rv_set = false;
+    o->rv = 0;
 }
 
 static const char *rvm_name(rv_match_t m)
@@ -268,7 +273,7 @@ static const char *rvm_name(rv_match_t m)
 int req_options_validate_list(const req_options_t *o, apierr_t *err)
 {
     ferrs_t e = FERRS_INIT;
-    bool has_rv = o->resource_version && *o->resource_version;
+    bool has_rv = o->rv_set;
     bool has_cont = o->continue_token && *o->continue_token;
     if (o->watch) {
         /* the WatchList feature is treated as enabled (kubectl may opt in, contract §7.6) */
@@ -294,7 +299,7 @@ int req_options_validate_list(const req_options_t *o, apierr_t *err)
             if (has_cont)
                 ferrs_add(&e, FERR_FORBIDDEN, "resourceVersionMatch", NULL,
                           "resourceVersionMatch is forbidden when continue is provided");
-            if (o->rv_match == RVM_EXACT && has_rv && strcmp(o->resource_version, "0") == 0)
+            if (o->rv_match == RVM_EXACT && has_rv && o->rv == 0)
                 ferrs_add(&e, FERR_FORBIDDEN, "resourceVersionMatch", NULL,
                           "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"");
         }
@@ -304,7 +309,7 @@ int req_options_validate_list(const req_options_t *o, apierr_t *err)
     int rc = 0;
     if (e.n) {
         rc = apierr_invalid(err, "ListOptions.meta.k8s.io", "ListOptions", "meta.k8s.io", "", &e);
-    } else if (!o->watch && has_cont && has_rv && strcmp(o->resource_version, "0") != 0) {
+    } else if (!o->watch && has_cont && has_rv && o->rv != 0) {
         rc = apierr_set(err, APIERR_BAD_REQUEST, "specifying resource version is not allowed when using continue");
     }
     ferrs_free(&e);

@@ -18,7 +18,9 @@ typedef struct req_options {
     char *continue_token;          /* NULL if absent */
     char *label_selector;          /* NULL if absent */
     char *field_selector;          /* NULL if absent */
-    char *resource_version;        /* NULL if absent */
+    bool rv_set;                   /* resourceVersion given (and not empty) */
+    int64_t rv;                    /* its value: 0 = any ("0"); N = not older than / exactly N
+                                      (above INT64_MAX: INT64_MAX, newer than any store) */
     rv_match_t rv_match;
     bool watch;
     bool allow_watch_bookmarks;

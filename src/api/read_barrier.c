@@ -35,37 +35,37 @@ struct api_barrier {
     bool stop;
 };
 
-int api_wait_rev(api_req_t *r, cache_t *c, int64_t rev)
+int api_wait_rev(api_call_t *call, cache_t *c, int64_t rev)
 {
     if (rev <= cache_rev(c))
         return 0;
-    if (store_reads_need_barrier(r->api->store) && cache_wait_rev(c, rev, CACHE_CATCH_UP_MS) == 0)
+    if (store_reads_need_barrier(call->api->store) && cache_wait_rev(c, rev, CACHE_CATCH_UP_MS) == 0)
         return 0;
-    apierr_set(&r->err, APIERR_TIMEOUT, "Too large resource version: %lld, current: %lld", (long long)rev,
+    apierr_set(&call->err, APIERR_TIMEOUT, "Too large resource version: %lld, current: %lld", (long long)rev,
                (long long)cache_rev(c));
     return -1;
 }
 
-static int catch_up(api_req_t *r, cache_t *c, int64_t rev)
+static int catch_up(api_call_t *call, cache_t *c, int64_t rev)
 {
     if (cache_wait_rev(c, rev, CACHE_CATCH_UP_MS) == 0)
         return 0;
-    apierr_set(&r->err, APIERR_TIMEOUT,
+    apierr_set(&call->err, APIERR_TIMEOUT,
                "the watch cache did not catch up with etcd revision %lld within %d ms (it is at %lld)",
                (long long)rev, CACHE_CATCH_UP_MS, (long long)cache_rev(c));
     return -1;
 }
 
-int api_consistent_read(api_req_t *r, cache_t *c)
+int api_consistent_read(api_call_t *call, cache_t *c)
 {
-    if (!store_reads_need_barrier(r->api->store))
+    if (!store_reads_need_barrier(call->api->store))
         return 0;
     int64_t rev = 0;
-    if (store_read_barrier(r->api->store, &rev) != STORE_OK) {
-        api_store_fail(r, STORE_UNAVAILABLE, NULL);
+    if (store_read_barrier(call->api->store, &rev) != STORE_OK) {
+        api_store_err(&call->err, NULL, STORE_UNAVAILABLE, NULL);
         return -1;
     }
-    return catch_up(r, c, rev);
+    return catch_up(call, c, rev);
 }
 
 static void fail(api_req_t *r)
@@ -79,7 +79,7 @@ static void wait_then_continue(http_req_t *h, void *arg)
 {
     (void)h;
     barrier_ent_t *e = arg;
-    if (catch_up(e->r, e->cache, e->rev) == 0)
+    if (catch_up(&e->r->call, e->cache, e->rev) == 0)
         e->cont(e->r);
     else
         fail(e->r);
@@ -117,13 +117,16 @@ static void *barrier_main(void *arg)
             barrier_ent_t *e = batch;
             batch = e->next;
             if (rc != STORE_OK) {
-                api_store_fail(e->r, STORE_UNAVAILABLE, NULL);
+                api_store_err(&e->r->call.err, NULL, STORE_UNAVAILABLE, NULL);
                 fail(e->r);
             } else if (cache_rev(e->cache) >= rev) {
                 e->cont(e->r);
             } else {
                 e->rev = rev;
-                http_defer(e->r->http, wait_then_continue, e);
+                if (http_defer(e->r->http, wait_then_continue, e) != 0) {
+                    api_req_free(e->r);   /* refused and answered */
+                    free(e);
+                }
                 continue;
             }
             free(e);
@@ -156,7 +159,7 @@ void api_after_consistent_read(api_req_t *r, cache_t *c, void (*cont)(api_req_t 
     pthread_mutex_unlock(&b->mu);
     if (stopped) {
         free(e);
-        apierr_set(&r->err, APIERR_UNAVAILABLE, "the server is shutting down");
+        apierr_set(&r->call.err, APIERR_UNAVAILABLE, "the server is shutting down");
         fail(r);
     }
 }

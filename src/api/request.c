@@ -1,38 +1,16 @@
-/* request: per-request state — options, content negotiation, time, strategy context. */
+/* request: per-request state — options, content negotiation, the call context. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api_internal.h"
-
-/* Reads another ImageStream for tag references (ImageStreamTag/ImageStreamImage). */
-static json_t *get_stream(void *arg, const char *ns, const char *name)
-{
-    api_t *a = arg;
-    kind_def_t *k = kinds_find(a, "imagestreams");
-    char *key = kind_key(k, ns, name);
-    store_kv_t kv;
-    json_t *out = NULL;
-    if (store_get(a->store, key, &kv) == STORE_OK) {
-        image_ctx_t ic = {.cfg = &a->cfg.image, .now = ""};
-        out = kind_output(k, &ic, kv.value, kv.value_len, kv.mod_rev, false);
-        store_kv_free(&kv);
-    }
-    free(key);
-    return out;
-}
 
 api_req_t *api_req_new(api_t *a, http_req_t *h)
 {
     api_req_t *r = xcalloc(1, sizeof *r);
     r->api = a;
     r->http = h;
-    r->err = (apierr_t)APIERR_INIT;
-    time_rfc3339(time(NULL), r->now);
-    r->ictx.cfg = &a->cfg.image;
-    r->ictx.now = r->now;
-    r->ictx.get_stream = get_stream;
-    r->ictx.arg = a; /* r->opt: req_options_parse sets every default */
-    return r;
+    api_call_init(&r->call, a, h ? api_request_user(a, h) : &api_user_anonymous);
+    return r;   /* r->opt: req_options_parse sets every default */
 }
 
 void api_req_free(api_req_t *r)
@@ -41,13 +19,15 @@ void api_req_free(api_req_t *r)
         return;
     free(r->ns);
     free(r->name);
-    free(r->subresource);
     req_options_free(&r->opt);
-    for (size_t i = 0; i < r->nwarnings; i++)
-        free(r->warnings[i]);
-    free(r->warnings);
-    apierr_clear(&r->err);
+    api_call_clear(&r->call);
     free(r);
+}
+
+void api_defer(api_req_t *r, void (*fn)(http_req_t *h, void *arg))
+{
+    if (http_defer(r->http, fn, r) != 0)
+        api_req_free(r);   /* refused and answered (429/503): fn will not run */
 }
 
 /* The first media range we can serve decides, as in the apiserver's negotiation. */
@@ -88,7 +68,7 @@ const char *api_field_manager(api_req_t *r, const char *fallback)
 {
     if (r->opt.field_manager && *r->opt.field_manager)
         return r->opt.field_manager;
-    const char *ua = http_header(r->http, "User-Agent");
+    const char *ua = r->http ? http_header(r->http, "User-Agent") : NULL;
     if (ua && *ua) {
         static __thread char m[129];
         size_t n = strcspn(ua, "/");

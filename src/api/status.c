@@ -65,7 +65,7 @@ static json_t *message_string(const char *msg)
     return j ? j : json_string("");
 }
 
-static json_t *status_failure(const apierr_t *err)
+json_t *status_failure_json(const apierr_t *err)
 {
     apierr_kind_t k = err->kind == APIERR_OK ? APIERR_INTERNAL : err->kind;
     json_t *s = json_pack("{s:s, s:s, s:{}, s:s, s:o, s:s, s:i}", "kind", "Status", "apiVersion", "v1", "metadata",
@@ -90,7 +90,7 @@ void api_respond_raw(http_req_t *h, int code, const char *ctype, const char *bod
 
 void api_respond_status_err(http_req_t *h, const apierr_t *err)
 {
-    json_t *s = status_failure(err);
+    json_t *s = status_failure_json(err);
     char *body = s ? json_dumps(s, JSON_COMPACT) : NULL;
     json_decref(s);
     if (!body) /* cannot happen with message_string(); never answer without a Status */
@@ -103,17 +103,6 @@ void api_respond_status_err(http_req_t *h, const apierr_t *err)
     http_respond_owned(h, apierr_http_code(err->kind == APIERR_OK ? APIERR_INTERNAL : err->kind), hdr,
                        err->retry_after ? 3 : 2, body, strlen(body));
 }
-
-void api_warn(api_req_t *r, const char *msg)
-{
-    for (size_t i = 0; i < r->nwarnings; i++)
-        if (strcmp(r->warnings[i], msg) == 0)
-            return;
-    r->warnings = xrealloc(r->warnings, (r->nwarnings + 1) * sizeof *r->warnings);
-    r->warnings[r->nwarnings++] = xstrdup(msg);
-}
-
-void api_warn_cb(void *ctx, const char *msg) { api_warn(ctx, msg); }
 
 /* Warning: 299 - "<text>" with " and \ escaped. */
 static char *warning_value(const char *msg)
@@ -153,17 +142,17 @@ void api_respond_owned(api_req_t *r, int code, char *json, size_t len)
         body = json;
     else
         free(json);
-    size_t nh = 2 + r->nwarnings;
+    size_t nh = 2 + r->call.nwarnings;
     http_header_kv_t *hdr = xcalloc(nh, sizeof *hdr);
-    char **vals = xcalloc(r->nwarnings + 1, sizeof *vals);
+    char **vals = xcalloc(r->call.nwarnings + 1, sizeof *vals);
     hdr[0] = (http_header_kv_t){"Content-Type", ctype};
     hdr[1] = (http_header_kv_t){"Cache-Control", "no-cache, private"};
-    for (size_t i = 0; i < r->nwarnings; i++) {
-        vals[i] = warning_value(r->warnings[i]);
+    for (size_t i = 0; i < r->call.nwarnings; i++) {
+        vals[i] = warning_value(r->call.warnings[i]);
         hdr[2 + i] = (http_header_kv_t){"Warning", vals[i]};
     }
     http_respond_owned(r->http, code, hdr, nh, body, blen);
-    for (size_t i = 0; i < r->nwarnings; i++)
+    for (size_t i = 0; i < r->call.nwarnings; i++)
         free(vals[i]);
     free(vals);
     free(hdr);
@@ -186,7 +175,7 @@ void api_respond_json(api_req_t *r, int code, json_t *obj)
 
 void api_respond_error(api_req_t *r)
 {
-    if (!apierr_is_set(&r->err))
-        apierr_set(&r->err, APIERR_INTERNAL, "Internal error occurred: unknown error");
-    api_respond_status_err(r->http, &r->err);
+    if (!apierr_is_set(&r->call.err))
+        apierr_set(&r->call.err, APIERR_INTERNAL, "Internal error occurred: unknown error");
+    api_respond_status_err(r->http, &r->call.err);
 }

@@ -15,9 +15,9 @@ char *collection_prefix(const api_req_t *r)
 int selectors_parse(api_req_t *r, const char *field_sel, label_selector_t **ls, field_selector_t **fs)
 {
     *fs = NULL;
-    *ls = label_selector_parse(r->opt.label_selector, &r->err);
+    *ls = label_selector_parse(r->opt.label_selector, &r->call.err);
     if (*ls)
-        *fs = field_selector_parse(field_sel ? field_sel : r->opt.field_selector, r->kind->field_labels, &r->err);
+        *fs = field_selector_parse(field_sel ? field_sel : r->opt.field_selector, r->kind->field_labels, &r->call.err);
     if (*ls && *fs)
         return 0;
     label_selector_free(*ls);
@@ -55,33 +55,29 @@ static void respond_one(api_req_t *r, cache_obj_t *o)
 void verb_get(api_req_t *r)
 {
     char *key = kind_key(r->kind, r->ns, r->name);
-    if (r->subresource) {
-        /* The status subresource shows the stored object, not the decorated one (§3.7). */
-        store_kv_t kv;
-        int rc = store_get(r->api->store, key, &kv);
-        if (rc == STORE_OK) {
-            json_t *out = kind_output(r->kind, &r->ictx, kv.value, kv.value_len, kv.mod_rev, false);
-            store_kv_free(&kv);
+    if (r->sub) {
+        /* The status subresource shows the stored object, not the decorated one (§3.7):
+         * read from the store, on the pool (the router deferred it). */
+        int64_t rev = 0;
+        json_t *out = object_load(&r->call, r->kind, r->ns, r->name, &rev);
+        if (out)
             api_respond_json(r, 200, out);
-        } else {
-            api_store_fail(r, rc, r->name);
+        else
             api_respond_error(r);
-        }
         goto out;
     }
     /* without a resourceVersion the router ran api_after_consistent_read first; "0" (any)
      * is served from the cache as it is; N (not older than N) waits for the cache to reach
      * N (etcd: on the pool) */
-    const char *rv = r->opt.resource_version;
-    if (rv && *rv && strcmp(rv, "0") != 0) {   /* an integer: req_options_parse checked it */
-        if (api_wait_rev(r, r->kind->cache, strtoll(rv, NULL, 10)) != 0) {
+    if (r->opt.rv_set && r->opt.rv != 0) {
+        if (api_wait_rev(&r->call, r->kind->cache, r->opt.rv) != 0) {
             api_respond_error(r);
             goto out;
         }
     }
     cache_obj_t *o = cache_get(r->kind->cache, key);
     if (!o) {
-        apierr_not_found(&r->err, r->kind->resource, API_GROUP, r->name);
+        apierr_not_found(&r->call.err, r->kind->resource, API_GROUP, r->name);
         api_respond_error(r);
         goto out;
     }
@@ -177,18 +173,16 @@ static int list_from_store(list_acc_t *acc, const char *prefix, const char *from
 static void list_fail_store(api_req_t *r, int rc)
 {
     if (rc == STORE_COMPACTED && !r->opt.continue_token)
-        apierr_set(&r->err, APIERR_EXPIRED, "The resourceVersion for the provided list is too old.");
+        apierr_set(&r->call.err, APIERR_EXPIRED, "The resourceVersion for the provided list is too old.");
     else if (rc == STORE_COMPACTED)
-        apierr_set(&r->err, APIERR_EXPIRED,
+        apierr_set(&r->call.err, APIERR_EXPIRED,
                    "The provided continue parameter is too old to display a consistent list result. You can start a "
                    "new list without the continue parameter, or use the continue token in this response to retrieve "
                    "the remainder of the results. Continuing with the provided token results in an inconsistent list "
                    "- objects that were created, modified, or deleted between the time the first chunk was returned "
                    "and now may show up in the list.");
-    else if (rc == STORE_FUTURE_REV)
-        apierr_set(&r->err, APIERR_TIMEOUT, "Too large resource version");
     else
-        api_store_fail(r, STORE_UNAVAILABLE, NULL);
+        api_store_err(&r->call.err, r->kind, rc, NULL);
 }
 
 static void write_list(api_req_t *r, list_acc_t *acc, int64_t rev, const char *cont)
@@ -254,11 +248,11 @@ void verb_list(http_req_t *h, void *arg)
     acc.limit = r->opt.limit > 0 ? (size_t)r->opt.limit : 0;
     int64_t rev = 0;
     if (r->opt.continue_token) {
-        if (continue_token_decode(r->opt.continue_token, &rev, &start, &r->err) != 0)
+        if (continue_token_decode(r->opt.continue_token, &rev, &start, &r->call.err) != 0)
             goto fail;
         from_key = xasprintf("%s%s", r->kind->prefix, start);
         if (strncmp(from_key, prefix, strlen(prefix)) != 0) {
-            apierr_set(&r->err, APIERR_BAD_REQUEST, "continue key is not valid for this list");
+            apierr_set(&r->call.err, APIERR_BAD_REQUEST, "continue key is not valid for this list");
             goto fail;
         }
         int rc = list_from_store(&acc, prefix, from_key, true, rev);
@@ -266,20 +260,20 @@ void verb_list(http_req_t *h, void *arg)
             list_fail_store(r, rc);
             goto fail;
         }
-    } else if (r->opt.resource_version && r->opt.rv_match == RVM_EXACT && strcmp(r->opt.resource_version, "0")) {
-        rev = strtoll(r->opt.resource_version, NULL, 10);
+    } else if (r->opt.rv_set && r->opt.rv_match == RVM_EXACT && r->opt.rv != 0) {
+        rev = r->opt.rv;
         int rc = list_from_store(&acc, prefix, prefix, false, rev);
         if (rc != STORE_OK) {
             list_fail_store(r, rc);
             goto fail;
         }
     } else {
-        if (!r->opt.resource_version || !*r->opt.resource_version) {
-            if (api_consistent_read(r, r->kind->cache) != 0)
+        if (!r->opt.rv_set) {
+            if (api_consistent_read(&r->call, r->kind->cache) != 0)
                 goto fail;
-        } else if (strcmp(r->opt.resource_version, "0")) {
+        } else if (r->opt.rv != 0) {
             /* NotOlderThan: wait until the cache is there */
-            if (api_wait_rev(r, r->kind->cache, strtoll(r->opt.resource_version, NULL, 10)) != 0)
+            if (api_wait_rev(&r->call, r->kind->cache, r->opt.rv) != 0)
                 goto fail;
         }
         cache_scan(r->kind->cache, prefix, NULL, acc_visit, &acc, &rev);

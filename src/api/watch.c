@@ -71,19 +71,32 @@ static void end_locked(watcher_t *w)
     http_stream_end(w->stream);
 }
 
-static void write_error_event(watcher_t *w, const char *message)
+/* The last event of a stream that fails: an ERROR event carrying the Status. */
+static void write_error_event(watcher_t *w, const apierr_t *err)
 {
-    buf_t b;
-    buf_init(&b);
-    buf_puts(&b, "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
-                 "\"status\":\"Failure\",\"message\":");
-    buf_json_str(&b, message, strlen(message));
-    buf_puts(&b, ",\"reason\":\"Expired\",\"code\":410}}\n");
+    json_t *ev = json_pack("{s:s, s:o}", "type", "ERROR", "object", status_failure_json(err));
+    char *line = json_dumps(ev, JSON_COMPACT);
+    json_decref(ev);
     pthread_mutex_lock(&w->lock);
-    write_locked(w, b.data, b.len);
+    write_locked(w, line, strlen(line));
+    write_locked(w, "\n", 1);
     end_locked(w);
     pthread_mutex_unlock(&w->lock);
-    buf_free(&b);
+    free(line);
+}
+
+/* Why a watch from rev cannot go on: 410 "too old resource version" when the history is
+ * compacted, else the store's Status (503 unavailable, 504 too new). */
+static void write_store_error(watcher_t *w, int rc, int64_t rev)
+{
+    apierr_t e = APIERR_INIT;
+    if (rc == STORE_COMPACTED)
+        apierr_set(&e, APIERR_EXPIRED, "too old resource version: %lld (%lld)", (long long)rev,
+                   (long long)store_compacted_rev(w->r->api->store));
+    else
+        api_store_err(&e, w->r->kind, rc, NULL);
+    write_error_event(w, &e);
+    apierr_clear(&e);
 }
 
 static void encode_event(watcher_t *w, buf_t *b, const char *type, cache_obj_t *o)
@@ -189,10 +202,7 @@ static void cache_closed(void *arg, int reason)
 {
     watcher_t *w = arg;
     if (reason == STORE_COMPACTED) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "too old resource version: %lld (%lld)", (long long)w->last_rev,
-                 (long long)store_compacted_rev(w->r->api->store));
-        write_error_event(w, msg);
+        write_store_error(w, STORE_COMPACTED, w->last_rev);
     } else {
         pthread_mutex_lock(&w->lock);
         end_locked(w);
@@ -231,18 +241,12 @@ void verb_watch(api_req_t *r)
                    : xasprintf("metadata.name=%s", r->name);
     selectors_parse(r, fsel, &w->ls, &w->fs);
     free(fsel);
-    int64_t from = 0;
-    if (r->opt.resource_version && *r->opt.resource_version && strcmp(r->opt.resource_version, "0") != 0) {
-        char *end = NULL;
-        from = strtoll(r->opt.resource_version, &end, 10);
-        if (!end || *end || from < 0)
-            apierr_set(&r->err, APIERR_BAD_REQUEST, "invalid resource version: %s", r->opt.resource_version);
-    }
+    int64_t from = r->opt.rv_set ? r->opt.rv : 0;
     /* no resourceVersion: the most recent state (the router ran api_after_consistent_read);
      * one newer than the cache: wait for it (etcd; on the pool) */
-    if (!apierr_is_set(&r->err) && from > 0)
-        api_wait_rev(r, r->kind->cache, from);
-    if (!w->ls || !w->fs || apierr_is_set(&r->err)) {
+    if (!apierr_is_set(&r->call.err) && from > 0)
+        api_wait_rev(&r->call, r->kind->cache, from);
+    if (!w->ls || !w->fs || apierr_is_set(&r->call.err)) {
         api_respond_error(r);
         label_selector_free(w->ls);
         field_selector_free(w->fs);
@@ -272,10 +276,7 @@ void verb_watch(api_req_t *r)
     cache_watcher_t *cw = cache_watch(r->kind->cache, prefix, from, &watch_ops, w, &err);
     free(prefix);
     if (!cw) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "too old resource version: %lld (%lld)", (long long)from,
-                 (long long)store_compacted_rev(r->api->store));
-        write_error_event(w, msg);
+        write_store_error(w, err, from);
         watcher_unref(w); /* the cache reference that will never be released by closed() */
         return;
     }

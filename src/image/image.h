@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "api/resource.h"
 #include "util/apierr.h"
 
 typedef struct image_config {
@@ -87,5 +88,9 @@ void image_signature_validate(const json_t *sig, const char *prefix, ferrs_t *er
 json_t *image_table_cells(const json_t *obj);
 /* Derives layers/metadata/size from dockerImageManifest (+ dockerImageConfig); §1.5. */
 void image_fill_metadata(json_t *obj, const char *now);
+
+/* ---- the kinds served (image_kinds.c) ---- */
+/* The kind table for api_config_t.kinds; its domain pointer is an image_config_t. */
+const api_kind_t *image_kinds(size_t *n);
 
 #endif

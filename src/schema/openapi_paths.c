@@ -212,7 +212,7 @@ void schema_oa_add_paths(json_t *paths, const schema_resource_t *r)
 
     bool get = schema_oa_has_verb(r->verbs, "get"), put = schema_oa_has_verb(r->verbs, "update"),
          patch = schema_oa_has_verb(r->verbs, "patch"), del = !sub && schema_oa_has_verb(r->verbs, "delete");
-    const char *of = sub ? "status of " : "";
+    char *of = sub ? xasprintf("%s of ", sub) : xstrdup("");
     if (get || put || patch || del) {
         item = path_item(paths, item_path, r->namespaced, true);
         if (get) {
@@ -254,6 +254,7 @@ void schema_oa_add_paths(json_t *paths, const schema_resource_t *r)
 #undef DESC
     free(id);
     free(desc);
+    free(of);
     free(subcap);
     free(item_path);
     free(base);

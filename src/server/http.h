@@ -68,8 +68,10 @@ void http_respond_owned(http_req_t *r, int status, const http_header_kv_t *heade
                         char *body, size_t len);
 
 /* Runs fn(req, arg) on a pool thread; fn must eventually respond. May be called from any
- * thread that owns the request (its loop's handler, or a thread continuing it). */
-void http_defer(http_req_t *r, void (*fn)(http_req_t *r, void *arg), void *arg);
+ * thread that owns the request (its loop's handler, or a thread continuing it). Returns 0
+ * when fn will run; -1 when the request was refused and already answered (429 when too
+ * many wait, 503 during shutdown): fn will not run and the caller still owns arg. */
+int http_defer(http_req_t *r, void (*fn)(http_req_t *r, void *arg), void *arg);
 
 /* ---- chunked streams (watch) ---- */
 /* Starts a 200-style chunked response; headers are sent at once. Thread-safe.

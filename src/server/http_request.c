@@ -248,13 +248,13 @@ void http_respond_owned(http_req_t *r, int status, const http_header_kv_t *heade
     respond(r, status, headers, nheaders, body, len);
 }
 
-void http_defer(http_req_t *r, void (*fn)(http_req_t *r, void *arg), void *arg)
+int http_defer(http_req_t *r, void (*fn)(http_req_t *r, void *arg), void *arg)
 {
     r->defer_fn = fn;
     r->defer_arg = arg;
     int rc = http_pool_push(r->loop->srv->pool, r);
     if (rc == 0)
-        return;
+        return 0;
     http_header_kv_t h[] = {{"Content-Type", "application/json"}, {"Retry-After", "1"}};
     if (rc == -2) {
         /* overloaded: clients (client-go) back off and retry on 429 + Retry-After */
@@ -262,7 +262,7 @@ void http_defer(http_req_t *r, void (*fn)(http_req_t *r, void *arg), void *arg)
                                    "\"message\":\"too many requests are waiting, please try again later\","
                                    "\"reason\":\"TooManyRequests\",\"details\":{\"retryAfterSeconds\":1},\"code\":429}";
         http_respond(r, 429, h, 2, busy, sizeof busy - 1);
-        return;
+        return -1;
     }
     /* the pool has shut down: this request arrived during shutdown */
     static const char body[] = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
@@ -271,4 +271,5 @@ void http_defer(http_req_t *r, void (*fn)(http_req_t *r, void *arg), void *arg)
     if (r->h2o && http_tls_loop == r->loop)
         r->h2o->http1_is_persistent = 0; /* no further requests on this connection */
     http_respond(r, 503, h, 2, body, sizeof body - 1);
+    return -1;
 }

@@ -379,3 +379,13 @@ void cache_watchers_shutdown(cache_set_t *cs)
         cache_event_clear(&cs->q[i].ev);
     cs->qn = 0;
 }
+
+bool cache_watch_in_memory(cache_t *c, int64_t from_rev)
+{
+    if (from_rev == 0)
+        return true;
+    pthread_rwlock_rdlock(&c->lock);
+    bool in = from_rev >= c->ring_base;
+    pthread_rwlock_unlock(&c->lock);
+    return in;
+}

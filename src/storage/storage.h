@@ -241,6 +241,10 @@ typedef struct cache_watcher cache_watcher_t;
  * deliver() may run (and closed() may be called) before cache_watch returns. */
 cache_watcher_t *cache_watch(cache_t *c, const char *prefix, int64_t from_rev,
                              const cache_watch_ops_t *ops, void *arg, int *err);
+/* True when cache_watch(c, ., from_rev, ...) is served from memory alone (from_rev 0, or
+ * within the event ring); false when it would replay the store first (blocking I/O: keep
+ * it off event loops). */
+bool cache_watch_in_memory(cache_t *c, int64_t from_rev);
 /* Stops a watcher (thread-safe, idempotent); closed(arg, 0) is called unless it already was.
  * closed() may run on the dispatcher thread concurrently with, or before, this call, and may
  * also be called synchronously from inside it; cancel never blocks on deliver(). */

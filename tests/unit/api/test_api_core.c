@@ -1,5 +1,5 @@
 /* Unit tests for api/ pieces that need no server: content negotiation, discovery
- * documents built from the kind table, Table cells, the OpenAPI root. */
+ * documents built from the image domain's kind table, Table cells. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api/api_internal.h"
+#include "image/image.h"
 
 static void test_accept(void **state)
 {
@@ -45,6 +46,7 @@ static void test_discovery(void **state)
 {
     api_t a;
     memset(&a, 0, sizeof a);
+    a.cfg.kinds = image_kinds(&a.cfg.nkinds);
     kinds_init(&a);
     discovery_build(&a);
     json_error_t jerr;
@@ -79,15 +81,14 @@ static void test_discovery(void **state)
     assert_true(json_equal(json_object_get(g0, "preferredVersion"), json_array_get(json_object_get(g0, "versions"), 0)));
     json_decref(groups);
     discovery_free(&a);
-    for (size_t i = 0; i < a.nkinds; i++)
-        free(a.kinds[i].prefix);
-    free(a.kinds);
+    kinds_free(&a);
 }
 
 static void test_table_age_cell(void **state)
 {
     api_t a;
     memset(&a, 0, sizeof a);
+    a.cfg.kinds = image_kinds(&a.cfg.nkinds);
     kinds_init(&a);
     kind_def_t *k = kinds_find(&a, "imagestreams");
     assert_non_null(k);
@@ -109,9 +110,7 @@ static void test_table_age_cell(void **state)
     assert_string_equal(json_string_value(json_object_get(json_object_get(po, "metadata"), "name")), "foo");
     json_decref(row);
     json_decref(obj);
-    for (size_t i = 0; i < a.nkinds; i++)
-        free(a.kinds[i].prefix);
-    free(a.kinds);
+    kinds_free(&a);
 }
 
 int main(void)

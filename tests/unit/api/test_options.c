@@ -49,7 +49,7 @@ static void test_defaults(void **state)
     assert_null(o.continue_token);
     assert_null(o.label_selector);
     assert_null(o.field_selector);
-    assert_null(o.resource_version);
+    assert_false(o.rv_set);
     assert_int_equal(o.rv_match, RVM_UNSET);
     assert_false(o.watch);
     assert_int_equal(o.timeout_seconds, 0);
@@ -89,7 +89,8 @@ static void test_list_params(void **state)
     req_options_free(&o);
 
     parse_ok("resourceVersion=0&resourceVersionMatch=NotOlderThan", &o);
-    assert_string_equal(o.resource_version, "0");
+    assert_true(o.rv_set);
+    assert_int_equal(o.rv, 0);
     assert_int_equal(o.rv_match, RVM_NOT_OLDER_THAN);
     req_options_free(&o);
     parse_ok("resourceVersion=17&resourceVersionMatch=Exact", &o);
@@ -98,7 +99,7 @@ static void test_list_params(void **state)
     parse_ok("labelSelector=&fieldSelector=&resourceVersion=", &o); /* empty = absent */
     assert_null(o.label_selector);
     assert_null(o.field_selector);
-    assert_null(o.resource_version);
+    assert_false(o.rv_set);
     req_options_free(&o);
 }
 
@@ -113,7 +114,8 @@ static void test_watch_params(void **state)
              &o);
     assert_true(o.allow_watch_bookmarks);
     assert_string_equal(o.field_selector, "metadata.name=foo");
-    assert_string_equal(o.resource_version, "1005");
+    assert_true(o.rv_set);
+    assert_int_equal(o.rv, 1005);
     assert_int_equal(o.timeout_seconds, 412);
     req_options_free(&o);
     /* watch-list (KUBE_FEATURE_WatchListClient) */

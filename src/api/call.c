@@ -1,0 +1,73 @@
+/* call: the context of one call into the API — from an HTTP request or from a thread
+ * of the server's own (a controller) — and its accessors for domain code. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/api_internal.h"
+
+void api_call_init(api_call_t *c, api_t *a, const api_user_t *user)
+{
+    memset(c, 0, sizeof *c);
+    c->api = a;
+    c->user = user ? user : &api_user_anonymous;
+    c->field_validation = FV_WARN;
+    c->err = (apierr_t)APIERR_INIT;
+    time_rfc3339(time(NULL), c->now);
+}
+
+void api_call_clear(api_call_t *c)
+{
+    for (size_t i = 0; i < c->nwarnings; i++)
+        free(c->warnings[i]);
+    free(c->warnings);
+    c->warnings = NULL;
+    c->nwarnings = 0;
+    apierr_clear(&c->err);
+}
+
+api_call_t *api_call_new(api_t *a, const api_user_t *user, const char *field_manager)
+{
+    api_call_t *c = xmalloc(sizeof *c);
+    api_call_init(c, a, user);
+    c->field_manager = field_manager;
+    return c;
+}
+
+void api_call_free(api_call_t *c)
+{
+    if (!c)
+        return;
+    api_call_clear(c);
+    free(c);
+}
+
+api_t *api_call_api(api_call_t *c) { return c->api; }
+void *api_call_domain(api_call_t *c) { return c->api ? c->api->cfg.domain : NULL; }
+const char *api_call_now(api_call_t *c) { return c->now; }
+const api_user_t *api_call_user(api_call_t *c) { return c->user; }
+bool api_call_dry_run(api_call_t *c) { return c->dry_run; }
+void api_call_set_dry_run(api_call_t *c, bool dry_run) { c->dry_run = dry_run; }
+apierr_t *api_call_err(api_call_t *c) { return &c->err; }
+
+void api_call_warn(api_call_t *c, const char *msg)
+{
+    for (size_t i = 0; i < c->nwarnings; i++)
+        if (strcmp(c->warnings[i], msg) == 0)
+            return;
+    c->warnings = xrealloc(c->warnings, (c->nwarnings + 1) * sizeof *c->warnings);
+    c->warnings[c->nwarnings++] = xstrdup(msg);
+}
+
+void api_warn_cb(void *call, const char *msg) { api_call_warn(call, msg); }
+
+int api_authorize(api_call_t *c, const char *verb, const char *group, const char *resource,
+                  const char *subresource, const char *ns, const char *name)
+{
+    api_authz_attrs_t at = {
+        .user = c->user, .verb = verb, .resource_request = true, .group = group ? group : "",
+        .resource = resource, .subresource = subresource ? subresource : "", .ns = ns ? ns : "",
+        .name = name ? name : "", .path = "",
+    };
+    return authz_check(c->api, &at, &c->err);
+}

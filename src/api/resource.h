@@ -1,0 +1,197 @@
+/* resource: how a domain (image/) plugs kinds into the generic API machinery, and the
+ * internal object API that everything which changes a stored object goes through —
+ * the HTTP verbs, virtual resources, controllers. Nothing here writes an HTTP response.
+ *
+ * A kind is described once, as data (api_kind_t): names, scope, verbs, subresources,
+ * field selectors, table columns, and either strategy hooks (a stored kind: kept in the
+ * store and the watch cache) or per-verb handlers (a virtual kind: no cache, no key; its
+ * handlers read and write stored kinds through the object API). Discovery, OpenAPI,
+ * Table output and routing all derive from that table. */
+#ifndef IAS_API_RESOURCE_H
+#define IAS_API_RESOURCE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "schema/schema.h"
+#include "util/apierr.h"
+
+typedef struct api api_t;
+/* One call's context: who asks (user), the time, dry run, the field manager, warnings,
+ * and one error slot that the first failure fills. Hooks and handlers get it opaquely. */
+typedef struct api_call api_call_t;
+
+/* ---- identity ---- */
+typedef struct api_user {
+    const char *name;              /* "system:anonymous" */
+    const char *uid;               /* "" if none */
+    const char *const *groups;     /* NULL-terminated */
+    const json_t *extra;           /* object of string arrays, or NULL */
+} api_user_t;
+
+/* The user of every request until authentication exists: system:anonymous in
+ * system:unauthenticated. */
+extern const api_user_t api_user_anonymous;
+
+/* ---- authorization (Kubernetes' attributes) ---- */
+typedef struct api_authz_attrs {
+    const api_user_t *user;
+    const char *verb;              /* get list watch create update patch delete deletecollection;
+                                      for non-resource paths the lower-case HTTP method */
+    bool resource_request;
+    const char *group;             /* "image.openshift.io", "" for core */
+    const char *resource;          /* "imagestreams" */
+    const char *subresource;       /* "" or "status" */
+    const char *ns;                /* "" for cluster scope or all namespaces */
+    const char *name;              /* "" for collections */
+    const char *path;              /* the request path (non-resource requests) */
+} api_authz_attrs_t;
+
+typedef enum { API_AUTHZ_ALLOW, API_AUTHZ_DENY } api_authz_decision_t;
+
+/* Decides one request. Runs on an event-loop thread: must not block (no I/O). *reason may
+ * receive a malloc'ed text appended to the Forbidden message. */
+typedef api_authz_decision_t (*api_authorizer_fn)(void *ctx, const api_authz_attrs_t *attrs, char **reason);
+
+/* The default: everything is allowed. */
+api_authz_decision_t api_authorize_all(void *ctx, const api_authz_attrs_t *attrs, char **reason);
+
+/* ---- kinds ---- */
+typedef struct api_table_col {
+    const char *name;
+    const char *type;
+    const char *format;
+    const char *description;
+    int priority;
+    bool age;                      /* cell holds Unix seconds; rendered "<duration> ago" */
+} api_table_col_t;
+
+/* A subresource of a kind. status of a stored kind is built in (is_status): get shows the
+ * stored object, writes change only what prepare/validate_status_update allow. Any other
+ * subresource is served by its get handler. */
+typedef struct api_subresource {
+    const char *name;              /* "status", "layers" */
+    const char *verbs;             /* space separated, sorted */
+    const schema_kind_t *schema;   /* response kind; NULL = the parent's */
+    bool is_status;
+    json_t *(*get)(api_call_t *c, const char *ns, const char *name);
+} api_subresource_t;
+
+/* Handlers of a virtual kind, one per verb it serves (NULL = not served; patch is get +
+ * update). Each returns a new object in output form, or NULL with the call's error set.
+ * list returns a JSON array of items. delete returns what the response carries (a Status
+ * or the object). Handlers run on pool threads and may block on the store. */
+typedef struct api_virtual_ops {
+    json_t *(*get)(api_call_t *c, const char *ns, const char *name);
+    json_t *(*list)(api_call_t *c, const char *ns);
+    json_t *(*create)(api_call_t *c, const char *ns, json_t *obj);
+    json_t *(*update)(api_call_t *c, const char *ns, const char *name, json_t *obj);
+    json_t *(*del)(api_call_t *c, const char *ns, const char *name);
+} api_virtual_ops_t;
+
+typedef struct cache cache_t;
+
+typedef struct api_kind {
+    const char *resource;          /* "imagestreams" */
+    const char *singular;          /* "imagestream" */
+    const char *kind;              /* "ImageStream" */
+    const char *list_kind;         /* "ImageStreamList" */
+    const schema_kind_t *schema;
+    bool namespaced;
+    const char *verbs;             /* space separated, sorted */
+    const char *const *short_names;   /* NULL-terminated, or NULL */
+    const char *const *categories;    /* NULL-terminated, or NULL */
+    const api_subresource_t *subresources;
+    size_t nsubresources;
+    const char *const *field_labels;  /* field selectors, NULL-terminated */
+    const api_table_col_t *columns;
+    size_t ncolumns;
+    json_t *(*table_cells)(const json_t *o);
+    /* stored kinds: strategy hooks (any may be NULL) */
+    bool manages_generation;
+    void (*normalize)(api_call_t *c, json_t *o);
+    void (*prepare_create)(api_call_t *c, json_t *o);
+    void (*prepare_update)(api_call_t *c, json_t *o, const json_t *old);
+    void (*prepare_status_update)(api_call_t *c, json_t *o, const json_t *old);
+    void (*validate)(api_call_t *c, json_t *o, const json_t *old, ferrs_t *e);
+    void (*validate_status_update)(api_call_t *c, json_t *o, const json_t *old, ferrs_t *e);
+    void (*decorate)(api_call_t *c, json_t *o);   /* output form; c has no user at cache build */
+    /* virtual kinds: handlers, and the rule for names on item paths ("<stream>:<tag>"):
+     * 0, or -1 with the call's error set */
+    const api_virtual_ops_t *virt;
+    int (*check_name)(api_call_t *c, const char *name);
+    /* runtime, set by api_new */
+    char *prefix;                  /* stored: "/image.openshift.io/imagestreams/" */
+    cache_t *cache;                /* stored: its watch cache */
+    api_t *api;
+} api_kind_t;
+
+/* The served kind for a plural resource name, or NULL. */
+const api_kind_t *api_kind_find(api_t *a, const char *resource);
+const api_subresource_t *api_kind_subresource(const api_kind_t *k, const char *name);
+
+/* ---- calls ---- */
+/* A context for a caller that is not an HTTP request (a controller): user and field
+ * manager are kept by pointer and must outlive the call. */
+api_call_t *api_call_new(api_t *a, const api_user_t *user, const char *field_manager);
+void api_call_free(api_call_t *c);
+api_t *api_call_api(api_call_t *c);
+void *api_call_domain(api_call_t *c);          /* api_config_t.domain */
+const char *api_call_now(api_call_t *c);       /* RFC 3339 time of the call */
+const api_user_t *api_call_user(api_call_t *c);
+bool api_call_dry_run(api_call_t *c);
+void api_call_set_dry_run(api_call_t *c, bool dry_run);
+apierr_t *api_call_err(api_call_t *c);
+void api_call_warn(api_call_t *c, const char *msg);
+
+/* Asks the authorizer on behalf of the call's user; 0 if allowed, else -1 with a 403
+ * Forbidden in the call's error (kube-apiserver's message). */
+int api_authorize(api_call_t *c, const char *verb, const char *group, const char *resource,
+                  const char *subresource, const char *ns, const char *name);
+
+/* ---- the internal object API (stored kinds) ----
+ * Objects are in output form: kind, apiVersion, metadata (with resourceVersion) first,
+ * decorated as a GET shows them (writes to status: as stored). Every function returns a
+ * new reference, or NULL with the call's error set (404, 409, 422, 503 ...). Writes run
+ * the kind's strategy, validation, generation rules and managedFields (manager: the
+ * call's), honour the call's dry run, and may block: call them from pool threads or
+ * threads of your own, never from an event loop. */
+typedef struct api_write_opts {
+    const char *subresource;       /* NULL, or "status" */
+    bool rv_required;              /* update: metadata.resourceVersion must be set (PUT) */
+    bool fields_managed;           /* managedFields already computed (server-side apply) */
+    bool create_missing;           /* mutate: fn gets NULL when absent; its result is created */
+} api_write_opts_t;
+
+/* Consistent read (every write acknowledged before the call is visible). */
+json_t *api_obj_get(api_call_t *c, const api_kind_t *k, const char *ns, const char *name);
+/* Calls fn for every object of the namespace (NULL: all), in key order, from one consistent
+ * snapshot; fn returns 0 to go on, 1 to stop, -1 to fail (set the call's error). 0 / -1. */
+int api_obj_list(api_call_t *c, const api_kind_t *k, const char *ns,
+                 int (*fn)(void *arg, const json_t *obj), void *arg);
+/* obj is the object to create (borrowed; namespace from ns, name or generateName). */
+json_t *api_obj_create(api_call_t *c, const api_kind_t *k, const char *ns, const json_t *obj);
+/* Replaces name with obj (borrowed). A resourceVersion in obj must match the stored one
+ * (409 otherwise); without one the update is unconditional unless opts->rv_required. */
+json_t *api_obj_update(api_call_t *c, const api_kind_t *k, const char *ns, const char *name,
+                       const json_t *obj, const api_write_opts_t *opts);
+/* Deletes name (preconditions may be NULL). Objects with finalizers are only marked
+ * (deletionTimestamp): *pending is then true. Returns the object as deleted / marked. */
+json_t *api_obj_delete(api_call_t *c, const api_kind_t *k, const char *ns, const char *name,
+                       const char *precond_uid, const char *precond_rv, bool *pending);
+
+/* Mutate with retry: reads name, calls fn with *obj = a copy of it (fn may change it in
+ * place or replace it; NULL when absent and opts->create_missing), writes the result with
+ * the resourceVersion read, and on a conflict reads again and calls fn again, at most
+ * API_MUTATE_ATTEMPTS times. A resourceVersion that fn sets to another value is a
+ * precondition (409, no retry). fn returns 0, API_MUTATE_UNCHANGED (nothing to write: the
+ * current object is returned), or -1 with the call's error set. */
+#define API_MUTATE_ATTEMPTS 8
+#define API_MUTATE_UNCHANGED 1
+typedef int (*api_mutate_fn)(api_call_t *c, json_t **obj, void *arg);
+json_t *api_obj_mutate(api_call_t *c, const api_kind_t *k, const char *ns, const char *name,
+                       api_mutate_fn fn, void *arg, const api_write_opts_t *opts);
+
+#endif

@@ -1,0 +1,134 @@
+/* route: a resource request path -> kind, namespace, name, subresource, verb, options.
+ * Everything it knows comes from the kind table; it does no I/O (fuzzed, unit-tested). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_internal.h"
+
+#define MAX_SEGMENTS 8
+
+/* Splits the path after /apis/<group>/<version>/ into decoded segments. On failure
+ * (-1: empty segment, bad %-escape, too many segments) nothing stays allocated. */
+static int split_segments(const char *rest, char **seg, int max)
+{
+    int n = 0;
+    const char *p = rest;
+    while (*p && n < max) {
+        const char *e = strchr(p, '/');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == 0)
+            goto fail;
+        seg[n] = url_decode(p, len, false);
+        if (!seg[n])
+            goto fail;
+        n++;
+        if (!e)
+            return n;
+        p = e + 1;
+        if (!*p)
+            return n; /* trailing slash */
+    }
+    if (!*p)
+        return n;
+fail:
+    while (n > 0)
+        free(seg[--n]);
+    seg[0] = NULL;
+    return -1;
+}
+
+bool api_verbs_has(const char *verbs, const char *verb)
+{
+    size_t n = strlen(verb);
+    for (const char *v = strstr(verbs, verb); v; v = strstr(v + 1, verb))
+        if ((v == verbs || v[-1] == ' ') && (v[n] == ' ' || v[n] == '\0'))
+            return true;
+    return false;
+}
+
+static const char *verb_of(const api_req_t *r, const char *m)
+{
+    if (strcmp(m, "GET") == 0) {
+        /* a watch on an item path is a watch with fieldSelector metadata.name */
+        if (r->opt.watch)
+            return "watch";
+        return r->name ? "get" : "list";
+    }
+    if (strcmp(m, "POST") == 0 && !r->name)
+        return "create";
+    if (strcmp(m, "PUT") == 0 && r->name)
+        return "update";
+    if (strcmp(m, "PATCH") == 0 && r->name)
+        return "patch";
+    if (strcmp(m, "DELETE") == 0)
+        return r->name ? "delete" : "deletecollection";
+    return NULL;
+}
+
+static int not_allowed(api_req_t *r)
+{
+    return apierr_set(&r->call.err, APIERR_METHOD_NOT_ALLOWED,
+                      "the server does not allow this method on the requested resource");
+}
+
+int api_route_parse(api_req_t *r, const char *method, const char *rest, const char *query)
+{
+    char *seg[MAX_SEGMENTS] = {0};
+    int n = split_segments(rest, seg, MAX_SEGMENTS);
+    int rc = ROUTE_NOT_FOUND, i = 0;
+    if (n <= 0)
+        return ROUTE_NOT_FOUND;
+    if (strcmp(seg[0], "watch") == 0) {
+        r->watch_path = true;
+        i = 1;
+    }
+    if (n - i >= 2 && strcmp(seg[i], "namespaces") == 0) {
+        r->ns = xstrdup(seg[i + 1]);
+        i += 2;
+    }
+    if (n - i < 1 || n - i > 3)
+        goto out;
+    r->kind = kinds_find(r->api, seg[i]);
+    if (!r->kind || (r->ns && !r->kind->namespaced))
+        goto out;
+    if (n - i >= 2)
+        r->name = xstrdup(seg[i + 1]);
+    if (n - i == 3 && !(r->sub = api_kind_subresource(r->kind, seg[i + 2])))
+        goto out;
+    if (r->kind->namespaced && r->name && !r->ns)
+        goto out;
+    rc = -1;
+    if (req_options_parse(query, &r->opt, &r->call.err) != 0)
+        goto out;
+    if (r->watch_path) {
+        r->opt.watch = true;
+        if (req_options_validate_list(&r->opt, &r->call.err) != 0)
+            goto out;
+        if (strcmp(method, "GET") != 0) {
+            /* /watch/ paths only watch: any other method there must not act on the collection */
+            not_allowed(r);
+            goto out;
+        }
+    }
+    r->verb = verb_of(r, method);
+    if (!r->verb || !api_verbs_has(r->sub ? r->sub->verbs : r->kind->verbs, r->verb)) {
+        not_allowed(r);
+        goto out;
+    }
+    if (r->name && r->kind->check_name && r->kind->check_name(&r->call, r->name) != 0)
+        goto out;
+    rc = 0;
+out:
+    for (int j = 0; j < n; j++)
+        free(seg[j]);
+    return rc;
+}
+
+void api_route_attrs(const api_req_t *r, api_authz_attrs_t *at)
+{
+    *at = (api_authz_attrs_t){
+        .user = r->call.user, .verb = r->verb, .resource_request = true, .group = r->kind->schema->group,
+        .resource = r->kind->resource, .subresource = r->sub ? r->sub->name : "", .ns = r->ns ? r->ns : "",
+        .name = r->name ? r->name : "", .path = r->http ? http_path(r->http) : "",
+    };
+}

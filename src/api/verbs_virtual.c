@@ -1,0 +1,140 @@
+/* verbs_virtual: the HTTP verbs of kinds that are not stored (their handlers read and
+ * write stored kinds through the object API), and subresources served by a handler.
+ * Runs on the pool: handlers may block on the store. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_internal.h"
+
+/* Field selector values of a decoded object, computed on demand and kept until freed. */
+typedef struct json_fields {
+    const json_t *obj;
+    char *vals[8];
+    size_t n;
+} json_fields_t;
+
+static const char *json_field_get(void *arg, const char *label)
+{
+    json_fields_t *f = arg;
+    char *v = kind_field_value(f->obj, label);
+    if (f->n == sizeof f->vals / sizeof *f->vals) {
+        free(f->vals[0]);
+        memmove(f->vals, f->vals + 1, (f->n - 1) * sizeof *f->vals);
+        f->n--;
+    }
+    f->vals[f->n++] = v;
+    return v;
+}
+
+static bool json_matches(label_selector_t *ls, field_selector_t *fs, const json_t *obj)
+{
+    if (ls && !label_selector_match(ls, json_object_get(json_object_get(obj, "metadata"), "labels")))
+        return false;
+    if (!fs)
+        return true;
+    json_fields_t f = {.obj = obj};
+    bool ok = field_selector_match(fs, json_field_get, &f);
+    for (size_t i = 0; i < f.n; i++)
+        free(f.vals[i]);
+    return ok;
+}
+
+static void virtual_get(api_req_t *r)
+{
+    json_t *obj = r->kind->virt->get(&r->call, r->ns, r->name);
+    if (obj)
+        respond_obj(r, 200, obj);
+    else
+        api_respond_error(r);
+}
+
+/* The whole list (virtual kinds do not page: limit is served in full, no continue token,
+ * as Kubernetes allows for a server that does not chunk). */
+static void virtual_list(api_req_t *r)
+{
+    label_selector_t *ls = NULL;
+    field_selector_t *fs = NULL;
+    json_t *all = NULL, *items = json_array();
+    if (selectors_parse(r, NULL, &ls, &fs) != 0)
+        goto fail;
+    all = r->kind->virt->list(&r->call, r->ns);
+    if (!all)
+        goto fail;
+    size_t i;
+    json_t *it;
+    json_array_foreach(all, i, it) {
+        if (json_matches(ls, fs, it))
+            json_array_append(items, it);
+    }
+    char rv[24];
+    snprintf(rv, sizeof rv, "%lld", (long long)kinds_cache_rev(r->api));
+    json_t *out;
+    if (r->accept == ACCEPT_TABLE) {
+        json_t *rows = json_array();
+        int64_t now = time(NULL);
+        json_array_foreach(items, i, it)
+            json_array_append_new(rows, table_row_from_json(r->kind, it, r->opt.include_object, now));
+        out = json_pack("{s:s, s:s, s:{s:s}, s:o, s:o}", "kind", "Table", "apiVersion", "meta.k8s.io/v1", "metadata",
+                        "resourceVersion", rv, "columnDefinitions", table_columns_json(r->kind), "rows", rows);
+    } else {
+        out = json_pack("{s:s, s:s, s:{s:s}, s:O}", "kind", r->kind->list_kind, "apiVersion", API_GV, "metadata",
+                        "resourceVersion", rv, "items", items);
+    }
+    api_respond_json(r, 200, out);
+    goto out;
+fail:
+    api_respond_error(r);
+out:
+    json_decref(all);
+    json_decref(items);
+    label_selector_free(ls);
+    field_selector_free(fs);
+}
+
+void verb_virtual(http_req_t *h, void *arg)
+{
+    api_req_t *r = arg;
+    const char *v = r->verb;
+    if (r->sub) {
+        verb_subresource_get(h, r);
+        return;
+    }
+    if (strcmp(v, "create") == 0) {
+        verb_create(h, r);
+        return;
+    }
+    if (strcmp(v, "update") == 0) {
+        verb_update(h, r);
+        return;
+    }
+    if (strcmp(v, "patch") == 0) {
+        verb_patch(h, r);
+        return;
+    }
+    if (strcmp(v, "delete") == 0) {
+        verb_delete(h, r);
+        return;
+    }
+    if (strcmp(v, "get") == 0) {
+        virtual_get(r);
+    } else if (strcmp(v, "list") == 0) {
+        virtual_list(r);
+    } else {
+        /* the router admits only the kind's verbs; a verb without a handler is not served */
+        apierr_set(&r->call.err, APIERR_METHOD_NOT_ALLOWED,
+                   "the server does not allow this method on the requested resource");
+        api_respond_error(r);
+    }
+    api_req_free(r);
+}
+
+void verb_subresource_get(http_req_t *h, void *arg)
+{
+    api_req_t *r = arg;
+    json_t *obj = r->sub->get(&r->call, r->ns, r->name);
+    if (obj)
+        api_respond_json(r, 200, obj);
+    else
+        api_respond_error(r);
+    api_req_free(r);
+}

@@ -1,0 +1,109 @@
+/* image_kinds: the kinds of image.openshift.io this server serves, as data for api/
+ * (resource.h): names, verbs, subresources, field selectors, table columns, and the
+ * strategy hooks, adapted from the call context to image_ctx_t. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/resource.h"
+#include "image/image.h"
+
+/* Reads another ImageStream for tag references (ImageStreamTag/ImageStreamImage). */
+static json_t *get_stream(void *arg, const char *ns, const char *name)
+{
+    api_call_t *c = arg;
+    const api_kind_t *k = api_kind_find(api_call_api(c), "imagestreams");
+    if (!k)
+        return NULL;
+    /* a missing stream is an answer, not the call's failure */
+    apierr_t saved = *api_call_err(c);
+    *api_call_err(c) = (apierr_t)APIERR_INIT;
+    json_t *out = api_obj_get(c, k, ns, name);
+    apierr_clear(api_call_err(c));
+    *api_call_err(c) = saved;
+    return out;
+}
+
+static image_ctx_t ctx_of(api_call_t *c)
+{
+    return (image_ctx_t){.cfg = api_call_domain(c), .now = api_call_now(c), .get_stream = get_stream, .arg = c};
+}
+
+#define ADAPT1(name, fn) \
+    static void name(api_call_t *c, json_t *o) { image_ctx_t ic = ctx_of(c); fn(&ic, o); }
+#define ADAPT2(name, fn) \
+    static void name(api_call_t *c, json_t *o, const json_t *old) { image_ctx_t ic = ctx_of(c); fn(&ic, o, old); }
+#define ADAPTV(name, fn)                                                      \
+    static void name(api_call_t *c, json_t *o, const json_t *old, ferrs_t *e) \
+    {                                                                         \
+        image_ctx_t ic = ctx_of(c);                                           \
+        fn(&ic, o, old, e);                                                   \
+    }
+
+static void image_normalize_hook(api_call_t *c, json_t *o) { image_normalize(o); }
+ADAPT1(image_prepare_create_hook, image_prepare_create)
+ADAPT2(image_prepare_update_hook, image_prepare_update)
+ADAPTV(image_validate_hook, image_validate)
+ADAPT1(is_normalize_hook, imagestream_normalize)
+ADAPT1(is_prepare_create_hook, imagestream_prepare_create)
+ADAPT2(is_prepare_update_hook, imagestream_prepare_update)
+ADAPT2(is_prepare_status_update_hook, imagestream_prepare_status_update)
+ADAPTV(is_validate_hook, imagestream_validate)
+ADAPTV(is_validate_status_update_hook, imagestream_validate_status_update)
+ADAPT1(is_decorate_hook, imagestream_decorate)
+
+static const char *const is_fields[] = {"metadata.name", "metadata.namespace", "spec.dockerImageRepository",
+                                        "status.dockerImageRepository", NULL};
+static const char *const image_fields[] = {"metadata.name", "metadata.namespace", NULL};
+static const char *const is_short[] = {"is", NULL};
+static const char *const all_category[] = {"all", NULL};
+
+#define NAME_COLUMN                                                                                               \
+    {"Name", "string", "name",                                                                                    \
+     "Name must be unique within a namespace. Is required when creating resources, although some resources may " \
+     "allow a client to request the generation of an appropriate name automatically. Name is primarily intended " \
+     "for creation idempotence and configuration definition. Cannot be updated.", 0, false}
+
+static const api_table_col_t is_columns[] = {
+    NAME_COLUMN,
+    {"Image Repository", "string", "", "Address of the image repository that clients pull from.", 0, false},
+    {"Tags", "string", "", "Human readable list of tags.", 0, false},
+    {"Updated", "string", "", "Last update time.", 0, true},
+};
+
+static const api_table_col_t image_columns[] = {
+    NAME_COLUMN,
+    {"Image Reference", "string", "", "The pull spec of the image.", 0, false},
+};
+
+static const api_subresource_t is_subresources[] = {
+    {.name = "status", .verbs = "get patch update", .is_status = true},
+};
+
+static const api_kind_t kind_table[] = {
+    {
+        .resource = "images", .singular = "image", .kind = "Image", .list_kind = "ImageList",
+        .schema = &schema_image, .namespaced = false,
+        .verbs = "create delete deletecollection get list patch update watch",
+        .field_labels = image_fields, .columns = image_columns, .ncolumns = 2,
+        .normalize = image_normalize_hook, .prepare_create = image_prepare_create_hook,
+        .prepare_update = image_prepare_update_hook, .validate = image_validate_hook,
+        .table_cells = image_table_cells,
+    },
+    {
+        .resource = "imagestreams", .singular = "imagestream", .kind = "ImageStream",
+        .list_kind = "ImageStreamList", .schema = &schema_image_stream, .namespaced = true,
+        .verbs = "create delete deletecollection get list patch update watch", .short_names = is_short,
+        .categories = all_category, .subresources = is_subresources, .nsubresources = 1,
+        .manages_generation = true, .field_labels = is_fields, .columns = is_columns, .ncolumns = 4,
+        .normalize = is_normalize_hook, .prepare_create = is_prepare_create_hook,
+        .prepare_update = is_prepare_update_hook, .prepare_status_update = is_prepare_status_update_hook,
+        .validate = is_validate_hook, .validate_status_update = is_validate_status_update_hook,
+        .decorate = is_decorate_hook, .table_cells = imagestream_table_cells,
+    },
+};
+
+const api_kind_t *image_kinds(size_t *n)
+{
+    *n = sizeof kind_table / sizeof kind_table[0];
+    return kind_table;
+}
