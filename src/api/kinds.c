@@ -22,6 +22,21 @@ static void check_virtual(const kind_def_t *k)
     }
 }
 
+/* status is built in for stored kinds; any other subresource is a get handler. */
+static void check_subresources(const kind_def_t *k)
+{
+    for (size_t i = 0; i < k->nsubresources; i++) {
+        const api_subresource_t *sr = &k->subresources[i];
+        bool ok = sr->is_status ? kind_is_stored(k) && !sr->get
+                                : sr->get && strcmp(sr->verbs, "get") == 0;
+        if (!ok) {
+            log_error("api: subresource %s/%s: status is for stored kinds, others are served by a get handler",
+                      k->resource, sr->name);
+            abort();
+        }
+    }
+}
+
 void kinds_init(api_t *a)
 {
     a->nkinds = a->cfg.nkinds;
@@ -35,6 +50,7 @@ void kinds_init(api_t *a)
         a->kinds[i].api = a;
         if (!kind_is_stored(&a->kinds[i]))
             check_virtual(&a->kinds[i]);
+        check_subresources(&a->kinds[i]);
     }
 }
 
