@@ -403,6 +403,12 @@ static void test_watch_older_than_ring(void **state)
     }
     int64_t cur = cache_rev(f->c);
     assert_int_equal(cur, 22);
+    /* the router keeps watches off the loop that would replay the store: ring 19..22 */
+    assert_true(cache_watch_in_memory(f->c, 0));
+    assert_true(cache_watch_in_memory(f->c, 22));
+    assert_true(cache_watch_in_memory(f->c, 18));
+    assert_false(cache_watch_in_memory(f->c, 17));
+    assert_false(cache_watch_in_memory(f->c, 1));
     /* from 1 (before the load): all from the store log */
     rec_t *r = rec_new();
     int err;
