@@ -1,6 +1,6 @@
 /* Server-side apply: merge the applier's intent into the live object, detect conflicts
  * with other managers, prune what the applier dropped, record its Apply entry; and, for
- * the manager "kubectl", kube-apiserver's takeover of client-side-applied fields (the
+ * the manager "kubectl", kube-apiserver's bridge to client-side apply (the
  * last-applied-configuration annotation). */
 #include "api/patch.h"
 #include "api/patch_internal.h"
@@ -141,9 +141,11 @@ static json_t *applied_view(const json_t *applied)
     return cfg;
 }
 
-/* ---- client-side apply bridge (kube's lastAppliedManager) ---- */
+/* ---- client-side apply bridge (kube's lastAppliedManager / lastAppliedUpdater) ---- */
 
 #define LAST_APPLIED "kubectl.kubernetes.io/last-applied-configuration"
+/* kube limits all annotations of an object together to 256 KiB */
+#define ANNOTATIONS_MAX (256u * 1024u)
 
 /* Only kubectl's own SSA manager name gets the bridge; any other name opts out, as in kube. */
 static bool la_manager(const char *manager) { return manager && !strcmp(manager, "kubectl"); }
@@ -181,6 +183,57 @@ static json_t *la_allowed(const json_t *live, const char *api_version, const sch
     return allowed;
 }
 
+/* v as Go's encoding/json writes it (what kube stores): sorted keys, <>& and U+2028/9
+ * escaped, newline-terminated. Those characters only occur inside strings, so escaping
+ * them in jansson's compact output is safe. Caller frees. */
+static char *go_json(const json_t *v)
+{
+    char *raw = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+    buf_t b;
+    buf_init(&b);
+    for (const char *p = raw; p && *p; p++) {
+        if (*p == '<' || *p == '>' || *p == '&')
+            buf_printf(&b, "\\u%04x", (unsigned)*p);
+        else if ((unsigned char)p[0] == 0xe2 && (unsigned char)p[1] == 0x80 &&
+                 ((unsigned char)p[2] == 0xa8 || (unsigned char)p[2] == 0xa9)) {
+            buf_printf(&b, "\\u%04x", 0x2000u + (unsigned char)p[2] - 0x80u);
+            p += 2;
+        } else
+            buf_putc(&b, *p);
+    }
+    buf_putc(&b, '\n');
+    free(raw);
+    return buf_steal(&b);
+}
+
+/* An SSA by kubectl keeps an existing annotation current: the applied config minus the
+ * annotation, so a later client-side apply diffs against what was applied last. Dropped
+ * when it would push the annotations past kube's size limit. */
+static void la_update(json_t *res, const json_t *applied)
+{
+    json_t *cfg = json_deep_copy(applied);
+    json_t *meta = json_object_get(cfg, "metadata");
+    if (json_is_object(meta))
+        json_object_del(meta, "managedFields");
+    json_object_del(annotations_of(cfg), LAST_APPLIED);
+    char *text = go_json(cfg);
+    json_decref(cfg);
+
+    json_t *ann = annotations_of(res);
+    size_t total = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(ann, k, v)
+        if (strcmp(k, LAST_APPLIED))
+            total += strlen(k) + (json_is_string(v) ? strlen(json_string_value(v)) : 0);
+    total += strlen(LAST_APPLIED) + strlen(text);
+    if (total > ANNOTATIONS_MAX)
+        json_object_del(ann, LAST_APPLIED);
+    else
+        json_object_set_new(ann, LAST_APPLIED, json_string(text));
+    free(text);
+}
+
 json_t *patch_apply(const json_t *live, const json_t *applied, const char *manager, bool force,
                     const char *api_version, const schema_node_t *root, const char *now, apierr_t *err)
 {
@@ -201,7 +254,7 @@ json_t *patch_apply(const json_t *live, const json_t *applied, const char *manag
         if (!fs_empty(A))
             json_array_append_new(entries, mf_entry_new(manager, "Apply", api_version, now, A, NULL));
         mf_store(res, entries);
-        goto out;
+        goto done;
     }
 
     res = json_deep_copy(live);
@@ -313,6 +366,9 @@ json_t *patch_apply(const json_t *live, const json_t *applied, const char *manag
     mf_store(res, entries);
     entries = NULL;
 
+done:
+    if (la_manager(manager) && la_text(res))
+        la_update(res, applied);
 out:
     for (size_t k = 0; k < nconf; k++) {
         free(conf[k].manager);

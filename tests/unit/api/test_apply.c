@@ -200,6 +200,11 @@ static void test_prune_keeps_elements_owned_inside(void **s)
                 "{\"local\":false},\"tags\":[{\"from\":{\"kind\":\"DockerImage\",\"name\":\"quay.io/foo/bar:v1\"}," \
                 "\"name\":\"latest\"}]}}\n"
 
+static const char *ann(const json_t *obj, const char *key)
+{
+    return json_string_value(json_object_get(json_object_get(json_object_get(obj, "metadata"), "annotations"), key));
+}
+
 /* Created by `kubectl apply -f`: the manifest, its annotation, kubectl-client-side-apply owning all. */
 static json_t *csa_live_annotated(const char *last_applied)
 {
@@ -241,6 +246,11 @@ static void test_csa_fields_move_to_kubectl(void **s)
     assert_json(json_incref(json_object_get(entry(res, "kubectl", "Apply"), "fieldsV1")),
                 "{'f:metadata':{'f:labels':{'f:app':{}}},'f:spec':{'f:lookupPolicy':{'f:local':{}},"
                 "'f:tags':{'k:{\\'name\\':\\'latest\\'}':{'.':{},'f:from':{'f:kind':{},'f:name':{}},'f:name':{}}}}}");
+    /* the annotation is what was applied, encoded as kube does */
+    assert_string_equal(ann(res, LAST),
+                        "{\"apiVersion\":\"image.openshift.io/v1\",\"kind\":\"ImageStream\",\"metadata\":{\"labels\":"
+                        "{\"app\":\"x\"},\"name\":\"foo\",\"namespace\":\"ns\"},\"spec\":{\"lookupPolicy\":{\"local\":true},"
+                        "\"tags\":[{\"from\":{\"kind\":\"DockerImage\",\"name\":\"quay.io/foo/bar:v2\"},\"name\":\"latest\"}]}}\n");
     json_decref(res);
     json_decref(live);
 }
@@ -265,6 +275,7 @@ static void test_csa_fields_changed_since_conflict(void **s)
     assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(res, "metadata"), "labels"), "app")),
                         "x");
     assert_null(entry(res, "kubectl-label", "Update"));
+    assert_non_null(strstr(ann(res, LAST), "bar:v2"));
     json_decref(res);
 
     /* changed under the client-side apply manager itself, annotation left stale */
@@ -299,6 +310,7 @@ static void test_csa_bridge_limits(void **s)
     apierr_clear(&err);
     json_t *res = apply(live, SSA_V2, "other", true, &err);
     assert_non_null(res);
+    assert_string_equal(ann(res, LAST), CSA_CFG); /* not kept up to date for "other" */
     json_decref(res);
     json_decref(live);
 
@@ -310,6 +322,47 @@ static void test_csa_bridge_limits(void **s)
     apierr_clear(&err);
     json_decref(live);
     free(old_gv);
+}
+
+/* The annotation follows kubectl's applies when it is there, and only then. */
+static void test_ssa_keeps_last_applied(void **s)
+{
+    apierr_t err = APIERR_INIT;
+    json_t *plain = apply(NULL, "{" HDR ",'metadata':{'name':'foo'},'spec':{'lookupPolicy':{'local':true}}}", "kubectl",
+                          false, &err);
+    json_t *res = apply(plain, "{" HDR ",'metadata':{'name':'foo'},'spec':{'lookupPolicy':{'local':false}}}", "kubectl",
+                        false, &err);
+    assert_null(ann(res, LAST)); /* never added */
+    json_decref(res);
+    json_decref(plain);
+
+    json_t *live = csa_live_annotated(CSA_CFG);
+    /* other annotations stay in it (minus itself, which only a forced apply may set: it is
+     * client-side apply's), keys sorted, HTML characters escaped */
+    res = apply(live, "{" HDR ",'metadata':{'name':'foo','annotations':{'" LAST "':'stale','z':'<a&b>'}},"
+                      "'status':{'dockerImageRepository':'r'}}",
+                "kubectl", true, &err);
+    assert_non_null(res);
+    assert_string_equal(ann(res, LAST), "{\"apiVersion\":\"image.openshift.io/v1\",\"kind\":\"ImageStream\",\"metadata\":"
+                                        "{\"annotations\":{\"z\":\"\\u003ca\\u0026b\\u003e\"},\"name\":\"foo\"},"
+                                        "\"status\":{\"dockerImageRepository\":\"r\"}}\n");
+    json_decref(res);
+
+    /* too big for kube's 256 KiB of annotations: dropped rather than stored */
+    size_t n = 300 * 1024;
+    char *big = malloc(n + 1);
+    memset(big, 'a', n);
+    big[n] = 0;
+    json_t *cfg = J("{" HDR ",'metadata':{'name':'foo','annotations':{}}}");
+    json_object_set_new(json_object_get(json_object_get(cfg, "metadata"), "annotations"), "big", json_string(big));
+    free(big);
+    res = patch_apply(live, cfg, "kubectl", false, GV, &t_is, T1, &err);
+    assert_non_null(res);
+    assert_null(ann(res, LAST));
+    assert_non_null(ann(res, "big"));
+    json_decref(res);
+    json_decref(cfg);
+    json_decref(live);
 }
 
 static void test_bad_input(void **s)
@@ -335,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_csa_fields_move_to_kubectl),
         cmocka_unit_test(test_csa_fields_changed_since_conflict),
         cmocka_unit_test(test_csa_bridge_limits),
+        cmocka_unit_test(test_ssa_keeps_last_applied),
         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
