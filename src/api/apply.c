@@ -1,5 +1,7 @@
 /* Server-side apply: merge the applier's intent into the live object, detect conflicts
- * with other managers, prune what the applier dropped, record its Apply entry. */
+ * with other managers, prune what the applier dropped, record its Apply entry; and, for
+ * the manager "kubectl", kube-apiserver's bridge to client-side apply (the
+ * last-applied-configuration annotation). */
 #include "api/patch.h"
 #include "api/patch_internal.h"
 
@@ -139,6 +141,99 @@ static json_t *applied_view(const json_t *applied)
     return cfg;
 }
 
+/* ---- client-side apply bridge (kube's lastAppliedManager / lastAppliedUpdater) ---- */
+
+#define LAST_APPLIED "kubectl.kubernetes.io/last-applied-configuration"
+/* kube limits all annotations of an object together to 256 KiB */
+#define ANNOTATIONS_MAX (256u * 1024u)
+
+/* Only kubectl's own SSA manager name gets the bridge; any other name opts out, as in kube. */
+static bool la_manager(const char *manager) { return manager && !strcmp(manager, "kubectl"); }
+
+static json_t *annotations_of(const json_t *obj)
+{
+    return json_object_get(json_object_get(obj, "metadata"), "annotations");
+}
+
+/* The annotation's text; NULL when absent or empty. */
+static const char *la_text(const json_t *obj)
+{
+    const char *s = json_string_value(json_object_get(annotations_of(obj), LAST_APPLIED));
+    return s && *s ? s : NULL;
+}
+
+/* Fields client-side apply may hand over without a conflict: those of the last-applied
+ * config whose live value is still the config's. Fields changed since (or gone) are
+ * someone else's now. NULL without a usable annotation (other apiVersion, not JSON). */
+static json_t *la_allowed(const json_t *live, const char *api_version, const schema_node_t *root)
+{
+    const char *text = la_text(live);
+    json_t *la = text ? json_loads(text, 0, NULL) : NULL;
+    if (!json_is_object(la) || !json_is_string(json_object_get(la, "apiVersion")) ||
+        strcmp(json_string_value(json_object_get(la, "apiVersion")), api_version)) {
+        json_decref(la);
+        return NULL;
+    }
+    json_t *set = fs_of_object(la, root, false);
+    json_t *differs = fs_changed(set, la, live);
+    json_t *allowed = fs_diff(set, differs);
+    json_decref(set);
+    json_decref(differs);
+    json_decref(la);
+    return allowed;
+}
+
+/* v as Go's encoding/json writes it (what kube stores): sorted keys, <>& and U+2028/9
+ * escaped, newline-terminated. Those characters only occur inside strings, so escaping
+ * them in jansson's compact output is safe. Caller frees. */
+static char *go_json(const json_t *v)
+{
+    char *raw = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+    buf_t b;
+    buf_init(&b);
+    for (const char *p = raw; p && *p; p++) {
+        if (*p == '<' || *p == '>' || *p == '&')
+            buf_printf(&b, "\\u%04x", (unsigned)*p);
+        else if ((unsigned char)p[0] == 0xe2 && (unsigned char)p[1] == 0x80 &&
+                 ((unsigned char)p[2] == 0xa8 || (unsigned char)p[2] == 0xa9)) {
+            buf_printf(&b, "\\u%04x", 0x2000u + (unsigned char)p[2] - 0x80u);
+            p += 2;
+        } else
+            buf_putc(&b, *p);
+    }
+    buf_putc(&b, '\n');
+    free(raw);
+    return buf_steal(&b);
+}
+
+/* An SSA by kubectl keeps an existing annotation current: the applied config minus the
+ * annotation, so a later client-side apply diffs against what was applied last. Dropped
+ * when it would push the annotations past kube's size limit. */
+static void la_update(json_t *res, const json_t *applied)
+{
+    json_t *cfg = json_deep_copy(applied);
+    json_t *meta = json_object_get(cfg, "metadata");
+    if (json_is_object(meta))
+        json_object_del(meta, "managedFields");
+    json_object_del(annotations_of(cfg), LAST_APPLIED);
+    char *text = go_json(cfg);
+    json_decref(cfg);
+
+    json_t *ann = annotations_of(res);
+    size_t total = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(ann, k, v)
+        if (strcmp(k, LAST_APPLIED))
+            total += strlen(k) + (json_is_string(v) ? strlen(json_string_value(v)) : 0);
+    total += strlen(LAST_APPLIED) + strlen(text);
+    if (total > ANNOTATIONS_MAX)
+        json_object_del(ann, LAST_APPLIED);
+    else
+        json_object_set_new(ann, LAST_APPLIED, json_string(text));
+    free(text);
+}
+
 json_t *patch_apply(const json_t *live, const json_t *applied, const char *manager, bool force,
                     const char *api_version, const schema_node_t *root, const char *now, apierr_t *err)
 {
@@ -148,7 +243,8 @@ json_t *patch_apply(const json_t *live, const json_t *applied, const char *manag
     }
     json_t *cfg = applied_view(applied);
     json_t *A = fs_of_object(cfg, root, false);
-    json_t *res = NULL, *entries = NULL, *C = NULL, *merged_set = NULL, *others = NULL, *prev = NULL;
+    json_t *res = NULL, *entries = NULL, *C = NULL, *merged_set = NULL, *others = NULL, *prev = NULL,
+           *allowed = NULL;
     conflict_t *conf = NULL;
     size_t nconf = 0, capconf = 0;
 
@@ -158,7 +254,7 @@ json_t *patch_apply(const json_t *live, const json_t *applied, const char *manag
         if (!fs_empty(A))
             json_array_append_new(entries, mf_entry_new(manager, "Apply", api_version, now, A, NULL));
         mf_store(res, entries);
-        goto out;
+        goto done;
     }
 
     res = json_deep_copy(live);
@@ -166,6 +262,10 @@ json_t *patch_apply(const json_t *live, const json_t *applied, const char *manag
     merged_set = fs_of_object(res, root, false);
     C = fs_changed(merged_set, res, live);
     entries = mf_entries(live, NULL);
+    /* kubectl switching from client-side apply: what still has the annotation's value is
+     * taken over, not a conflict (kube forces the apply when nothing else conflicts) */
+    if (!force && la_manager(manager))
+        allowed = la_allowed(live, api_version, root);
 
     /* conflicts: fields this apply changes that another manager owns */
     json_t **inter = xcalloc(json_array_size(entries) + 1, sizeof(json_t *));
@@ -182,8 +282,10 @@ json_t *patch_apply(const json_t *live, const json_t *applied, const char *manag
             continue;
         }
         inter[i] = x;
+        json_t *report = allowed ? fs_diff(x, allowed) : json_incref(x);
         json_t *paths = json_array();
-        fs_paths(x, paths);
+        fs_paths(report, paths);
+        json_decref(report);
         char *pm = print_manager(e);
         size_t j;
         json_t *p;
@@ -209,7 +311,7 @@ json_t *patch_apply(const json_t *live, const json_t *applied, const char *manag
         res = NULL;
         goto out;
     }
-    /* force: the applier takes the conflicting fields over */
+    /* force (or only allowed conflicts): the applier takes the conflicting fields over */
     others = fs_new();
     size_t n = json_array_size(entries);
     for (size_t k = 0, w = 0; k < n; k++) {
@@ -264,6 +366,9 @@ json_t *patch_apply(const json_t *live, const json_t *applied, const char *manag
     mf_store(res, entries);
     entries = NULL;
 
+done:
+    if (la_manager(manager) && la_text(res))
+        la_update(res, applied);
 out:
     for (size_t k = 0; k < nconf; k++) {
         free(conf[k].manager);
@@ -276,6 +381,7 @@ out:
     json_decref(merged_set);
     json_decref(others);
     json_decref(prev);
+    json_decref(allowed);
     if (!res)
         json_decref(entries);
     return res;

@@ -46,6 +46,11 @@ void managed_fields_update(json_t *new_obj, const json_t *old_obj, const char *m
  * other managers' fields whose values differ -> 409 Conflict with
  * "Apply failed with N conflict(s): conflict with \"m\" using image.openshift.io/v1: .spec.x"
  * and causes (reason FieldManagerConflict), unless force (then ownership moves).
+ * For manager "kubectl" on an object with the last-applied-configuration annotation
+ * (client-side apply), conflicts on fields whose live value still equals that config are
+ * no conflicts: when only such fields conflict, the apply goes through as if forced; and
+ * an apply by "kubectl" rewrites an existing annotation to the applied config, so a later
+ * client-side apply diffs against it.
  * Returns the new object with metadata.managedFields updated (operation "Apply"),
  * or NULL with err set. */
 json_t *patch_apply(const json_t *live, const json_t *applied, const char *manager, bool force,

@@ -191,6 +191,180 @@ static void test_prune_keeps_elements_owned_inside(void **s)
     json_decref(v1);
 }
 
+/* ---- switching between client-side apply and server-side apply by kubectl ---- */
+
+#define LAST "kubectl.kubernetes.io/last-applied-configuration"
+/* What `kubectl apply -f` of this manifest stores in the annotation. */
+#define CSA_CFG "{\"apiVersion\":\"image.openshift.io/v1\",\"kind\":\"ImageStream\",\"metadata\":{\"annotations\":{}," \
+                "\"labels\":{\"app\":\"x\"},\"name\":\"foo\",\"namespace\":\"ns\"},\"spec\":{\"lookupPolicy\":" \
+                "{\"local\":false},\"tags\":[{\"from\":{\"kind\":\"DockerImage\",\"name\":\"quay.io/foo/bar:v1\"}," \
+                "\"name\":\"latest\"}]}}\n"
+
+static const char *ann(const json_t *obj, const char *key)
+{
+    return json_string_value(json_object_get(json_object_get(json_object_get(obj, "metadata"), "annotations"), key));
+}
+
+/* Created by `kubectl apply -f`: the manifest, its annotation, kubectl-client-side-apply owning all. */
+static json_t *csa_live_annotated(const char *last_applied)
+{
+    json_t *o = J("{" HDR ",'metadata':{'name':'foo','namespace':'ns','uid':'u','resourceVersion':'7','labels':{'app':'x'}},"
+                  "'spec':{'lookupPolicy':{'local':false},'tags':[{'name':'latest','from':{'kind':'DockerImage',"
+                  "'name':'quay.io/foo/bar:v1'}}]}}");
+    json_t *a = json_object();
+    json_object_set_new(a, LAST, json_string(last_applied));
+    json_object_set_new(json_object_get(o, "metadata"), "annotations", a);
+    managed_fields_update(o, NULL, "kubectl-client-side-apply", GV, NULL, &t_is, T0);
+    return o;
+}
+
+/* Another manager changes live, as `kubectl label` or a merge patch would. */
+static json_t *changed_by(const json_t *live, const char *manager, const char *merge_patch)
+{
+    json_t *p = J(merge_patch);
+    json_t *o = patch_merge(live, p);
+    managed_fields_update(o, live, manager, GV, NULL, &t_is, T0);
+    json_decref(p);
+    return o;
+}
+
+#define SSA_V2 "{" HDR ",'metadata':{'name':'foo','namespace':'ns','labels':{'app':'x'}},'spec':{'lookupPolicy':{'local':true}," \
+               "'tags':[{'name':'latest','from':{'kind':'DockerImage','name':'quay.io/foo/bar:v2'}}]}}"
+
+static void test_csa_fields_move_to_kubectl(void **s)
+{
+    json_t *live = csa_live_annotated(CSA_CFG);
+    apierr_t err = APIERR_INIT;
+    json_t *res = apply(live, SSA_V2, "kubectl", false, &err);
+    assert_non_null(res);
+    assert_json(json_incref(json_object_get(res, "spec")),
+                "{'lookupPolicy':{'local':true},'tags':[{'name':'latest','from':{'kind':'DockerImage','name':'quay.io/foo/bar:v2'}}]}");
+    /* the changed fields are kubectl's alone now; unchanged ones are shared */
+    assert_json(json_incref(json_object_get(entry(res, "kubectl-client-side-apply", "Update"), "fieldsV1")),
+                "{'f:metadata':{'f:annotations':{'f:" LAST "':{}},'f:labels':{'f:app':{}}},"
+                "'f:spec':{'f:tags':{'k:{\\'name\\':\\'latest\\'}':{'.':{},'f:from':{'f:kind':{}},'f:name':{}}}}}");
+    assert_json(json_incref(json_object_get(entry(res, "kubectl", "Apply"), "fieldsV1")),
+                "{'f:metadata':{'f:labels':{'f:app':{}}},'f:spec':{'f:lookupPolicy':{'f:local':{}},"
+                "'f:tags':{'k:{\\'name\\':\\'latest\\'}':{'.':{},'f:from':{'f:kind':{},'f:name':{}},'f:name':{}}}}}");
+    /* the annotation is what was applied, encoded as kube does */
+    assert_string_equal(ann(res, LAST),
+                        "{\"apiVersion\":\"image.openshift.io/v1\",\"kind\":\"ImageStream\",\"metadata\":{\"labels\":"
+                        "{\"app\":\"x\"},\"name\":\"foo\",\"namespace\":\"ns\"},\"spec\":{\"lookupPolicy\":{\"local\":true},"
+                        "\"tags\":[{\"from\":{\"kind\":\"DockerImage\",\"name\":\"quay.io/foo/bar:v2\"},\"name\":\"latest\"}]}}\n");
+    json_decref(res);
+    json_decref(live);
+}
+
+/* A field changed since the last client-side apply is not the annotation's: it conflicts
+ * with whoever owns it, and only it is reported; --force-conflicts takes everything. */
+static void test_csa_fields_changed_since_conflict(void **s)
+{
+    json_t *live = csa_live_annotated(CSA_CFG);
+    apierr_t err = APIERR_INIT;
+
+    json_t *lab = changed_by(live, "kubectl-label", "{'metadata':{'labels':{'app':'y'}}}");
+    json_t *res = apply(lab, SSA_V2, "kubectl", false, &err);
+    assert_null(res);
+    assert_int_equal(err.kind, APIERR_CONFLICT);
+    assert_string_equal(err.message, "Apply failed with 1 conflict: conflict with \"kubectl-label\" using "
+                                     "image.openshift.io/v1: .metadata.labels.app");
+    assert_int_equal(json_array_size(json_object_get(err.details, "causes")), 1);
+    apierr_clear(&err);
+    res = apply(lab, SSA_V2, "kubectl", true, &err);
+    assert_non_null(res);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(res, "metadata"), "labels"), "app")),
+                        "x");
+    assert_null(entry(res, "kubectl-label", "Update"));
+    assert_non_null(strstr(ann(res, LAST), "bar:v2"));
+    json_decref(res);
+
+    /* changed under the client-side apply manager itself, annotation left stale */
+    json_t *mp = changed_by(live, "kubectl-client-side-apply", "{'spec':{'lookupPolicy':{'local':true}}}");
+    const char *v3 = "{" HDR ",'metadata':{'name':'foo','labels':{'app':'x'}},'spec':{'lookupPolicy':{'local':false},"
+                     "'tags':[{'name':'latest','from':{'kind':'DockerImage','name':'quay.io/foo/bar:v3'}}]}}";
+    assert_null(apply(mp, v3, "kubectl", false, &err));
+    assert_string_equal(err.message, "Apply failed with 1 conflict: conflict with \"kubectl-client-side-apply\" using "
+                                     "image.openshift.io/v1: .spec.lookupPolicy.local");
+    apierr_clear(&err);
+
+    /* a tag gone since is no one's: applying it back is no conflict */
+    json_t *gone = changed_by(live, "someone", "{'spec':{'tags':null}}");
+    res = apply(gone, SSA_V2, "kubectl", false, &err);
+    assert_non_null(res);
+    json_decref(res);
+
+    json_decref(gone);
+    json_decref(mp);
+    json_decref(lab);
+    json_decref(live);
+}
+
+/* Only the manager "kubectl" gets the bridge; a last-applied of another apiVersion (or
+ * none, test_conflict_message) gives none either. */
+static void test_csa_bridge_limits(void **s)
+{
+    json_t *live = csa_live_annotated(CSA_CFG);
+    apierr_t err = APIERR_INIT;
+    assert_null(apply(live, SSA_V2, "other", false, &err));
+    assert_non_null(strstr(err.message, "Apply failed with 2 conflicts"));
+    apierr_clear(&err);
+    json_t *res = apply(live, SSA_V2, "other", true, &err);
+    assert_non_null(res);
+    assert_string_equal(ann(res, LAST), CSA_CFG); /* not kept up to date for "other" */
+    json_decref(res);
+    json_decref(live);
+
+    char *old_gv = strdup(CSA_CFG);
+    memcpy(strstr(old_gv, "/v1\""), "/v0\"", 4);
+    live = csa_live_annotated(old_gv);
+    assert_null(apply(live, SSA_V2, "kubectl", false, &err));
+    assert_non_null(strstr(err.message, "Apply failed with 2 conflicts"));
+    apierr_clear(&err);
+    json_decref(live);
+    free(old_gv);
+}
+
+/* The annotation follows kubectl's applies when it is there, and only then. */
+static void test_ssa_keeps_last_applied(void **s)
+{
+    apierr_t err = APIERR_INIT;
+    json_t *plain = apply(NULL, "{" HDR ",'metadata':{'name':'foo'},'spec':{'lookupPolicy':{'local':true}}}", "kubectl",
+                          false, &err);
+    json_t *res = apply(plain, "{" HDR ",'metadata':{'name':'foo'},'spec':{'lookupPolicy':{'local':false}}}", "kubectl",
+                        false, &err);
+    assert_null(ann(res, LAST)); /* never added */
+    json_decref(res);
+    json_decref(plain);
+
+    json_t *live = csa_live_annotated(CSA_CFG);
+    /* other annotations stay in it (minus itself, which only a forced apply may set: it is
+     * client-side apply's), keys sorted, HTML characters escaped */
+    res = apply(live, "{" HDR ",'metadata':{'name':'foo','annotations':{'" LAST "':'stale','z':'<a&b>'}},"
+                      "'status':{'dockerImageRepository':'r'}}",
+                "kubectl", true, &err);
+    assert_non_null(res);
+    assert_string_equal(ann(res, LAST), "{\"apiVersion\":\"image.openshift.io/v1\",\"kind\":\"ImageStream\",\"metadata\":"
+                                        "{\"annotations\":{\"z\":\"\\u003ca\\u0026b\\u003e\"},\"name\":\"foo\"},"
+                                        "\"status\":{\"dockerImageRepository\":\"r\"}}\n");
+    json_decref(res);
+
+    /* too big for kube's 256 KiB of annotations: dropped rather than stored */
+    size_t n = 300 * 1024;
+    char *big = malloc(n + 1);
+    memset(big, 'a', n);
+    big[n] = 0;
+    json_t *cfg = J("{" HDR ",'metadata':{'name':'foo','annotations':{}}}");
+    json_object_set_new(json_object_get(json_object_get(cfg, "metadata"), "annotations"), "big", json_string(big));
+    free(big);
+    res = patch_apply(live, cfg, "kubectl", false, GV, &t_is, T1, &err);
+    assert_non_null(res);
+    assert_null(ann(res, LAST));
+    assert_non_null(ann(res, "big"));
+    json_decref(res);
+    json_decref(cfg);
+    json_decref(live);
+}
+
 static void test_bad_input(void **s)
 {
     apierr_t err = APIERR_INIT;
@@ -211,6 +385,10 @@ int main(void)
         cmocka_unit_test(test_prune_dropped_fields),
         cmocka_unit_test(test_field_owned_elsewhere_is_kept),
         cmocka_unit_test(test_prune_keeps_elements_owned_inside),
+        cmocka_unit_test(test_csa_fields_move_to_kubectl),
+        cmocka_unit_test(test_csa_fields_changed_since_conflict),
+        cmocka_unit_test(test_csa_bridge_limits),
+        cmocka_unit_test(test_ssa_keeps_last_applied),
         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
