@@ -255,6 +255,9 @@ class TestListOptions:
         first = http.create_is(ns, "a")
         r1 = first["metadata"]["resourceVersion"]
         http.create_is(ns, "b")
+        # on etcd the cache applies writes after they return: "0" (any) and "not older
+        # than r1" may be served before "b" arrives; a consistent list waits for it
+        assert names(assert_ok(http.get(is_path(ns)), 200)) == ["a", "b"]
         for q in ("resourceVersion=0", f"resourceVersion={r1}",
                   f"resourceVersion={r1}&resourceVersionMatch=NotOlderThan"):
             body = assert_ok(http.get(is_path(ns) + "?" + q), 200)
