@@ -59,4 +59,12 @@ json_t *mf_entries(const json_t *new_obj, const json_t *old_obj);
 /* Sets obj.metadata.managedFields = entries (stolen); an empty list removes the key. */
 void mf_store(json_t *obj, json_t *entries);
 
+/* apply_last_applied.c: the client-side apply bridge */
+bool la_manager(const char *manager);   /* only kubectl's own SSA manager name */
+const char *la_text(const json_t *obj);  /* the annotation's text; NULL when absent or empty */
+/* Fields client-side apply may hand over without a conflict (NULL: no usable annotation). */
+json_t *la_allowed(const json_t *live, const char *api_version, const schema_node_t *root);
+/* Keeps an existing last-applied annotation of res current with the applied config. */
+void la_update(json_t *res, const json_t *applied);
+
 #endif

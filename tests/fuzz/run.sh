@@ -35,7 +35,7 @@ command -v "$CC" >/dev/null || { echo "run.sh: $CC not found (install clang)" >&
 SRCS=(src/util/*.c src/schema/*.c src/image/*.c
       src/api/selector.c src/api/options.c src/api/objectmeta.c
       src/api/patch_merge.c src/api/patch_json.c src/api/patch_strategic.c
-      src/api/managed_fields.c src/api/fieldset.c src/api/apply.c src/api/yaml.c)
+      src/api/managed_fields.c src/api/fieldset.c src/api/apply.c src/api/apply_last_applied.c src/api/yaml.c)
 PKGS="jansson yaml-0.1 openssl uuid"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 CFLAGS="-std=gnu11 -g -O1 $SAN -D_GNU_SOURCE -DH2O_USE_LIBUV=0 -DIAS_VERSION=\"fuzz\" -Isrc -Itests/fuzz \
