@@ -170,10 +170,9 @@ cache_obj_t *kind_build_obj(void *ctx, const char *key, const char *value, size_
                             int64_t mod_rev)
 {
     kind_def_t *k = ctx;
-    /* decorate needs only the domain's configuration: a call without a user or time */
-    api_call_t c;
-    api_call_init(&c, k->api, NULL);
-    c.now[0] = '\0';
+    /* decorate needs only the domain's configuration: a call without time (this runs on
+     * the store's writer thread for every event: nothing more than needed) */
+    api_call_t c = {.api = k->api, .user = &api_user_anonymous, .err = APIERR_INIT};
     json_t *out = kind_output(k, &c, value, len, mod_rev, true);
     api_call_clear(&c);
     if (!out) {
