@@ -140,16 +140,20 @@ void etcd_election_stop(store_election_t *e);
 /* etcd_watch.c: a /v3/watch stream on the whole keyspace, shared by the feed and replay */
 typedef struct etcd_watch {
     etcd_store_t *es;
-    bool (*on_events)(void *arg, json_t *events);   /* false: stop the stream */
+    /* false: stop the stream. fragment: more events of the last revision may follow */
+    bool (*on_events)(void *arg, json_t *events, bool fragment);
     void *arg;
     int64_t compacted;         /* the stream was cancelled at this compaction revision */
     bool failed;               /* cancelled otherwise, or an unexpected answer */
-    buf_t line;                /* partial line of the newline-delimited stream */
+    bool overflow;             /* a response passed ETCD_MAX_WATCH_LINE: the stream was dropped */
+    bool answered;             /* etcd sent a response (the "created" one comes at once) */
+    buf_t line;                /* partial line of the newline-delimited stream (max ETCD_MAX_WATCH_LINE) */
     struct curl_slist *hdrs;
     char url[512];
-    char body[160];
+    char body[192];
 } etcd_watch_t;
-void etcd_watch_init(etcd_watch_t *w, etcd_store_t *es, bool (*on_events)(void *arg, json_t *events), void *arg);
+void etcd_watch_init(etcd_watch_t *w, etcd_store_t *es, bool (*on_events)(void *arg, json_t *events, bool fragment),
+                     void *arg);
 /* A new curl easy handle (CURL *) streaming from from_rev on the current endpoint; resets
  * compacted/failed. The caller performs and cleans it up. */
 void *etcd_watch_handle(etcd_watch_t *w, int64_t from_rev);
