@@ -142,10 +142,10 @@ int etcd_decode_kv(etcd_store_t *es, json_t *kv, store_kv_t *out)
     return 0;
 }
 
+/* Past the buffer's maximum the short count makes curl abort the transfer (CURLE_WRITE_ERROR). */
 static size_t collect(char *p, size_t sz, size_t nm, void *arg)
 {
-    buf_append((buf_t *)arg, p, sz * nm);
-    return sz * nm;
+    return buf_append((buf_t *)arg, p, sz * nm) == 0 ? sz * nm : 0;
 }
 
 static int map_error(const char *msg)
@@ -212,13 +212,21 @@ static bool outage_log_due(etcd_store_t *es)
 
 int etcd_post(etcd_store_t *es, const char *path, const char *body, json_t **resp)
 {
+    size_t len;
+    int rc = etcd_post_answer(es, path, body, resp, &len);
+    return rc == ETCD_OVERFLOW ? STORE_UNAVAILABLE : rc;
+}
+
+int etcd_post_answer(etcd_store_t *es, const char *path, const char *body, json_t **resp, size_t *len)
+{
     *resp = NULL;
+    *len = 0;
     CURL *h = handle_get(es);
     if (!h)
         return STORE_UNAVAILABLE;
     struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
     buf_t out;
-    buf_init(&out);
+    buf_init_max(&out, ETCD_MAX_ANSWER);
     int ret = STORE_UNAVAILABLE;
     size_t start = atomic_load(&es->cur_ep);
     for (size_t i = 0; i < es->n_endpoints; i++) {
@@ -237,7 +245,18 @@ int etcd_post(etcd_store_t *es, const char *path, const char *body, json_t **res
         etcd_curl_tls(es, h);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &out);
+        /* refused before reading when the length is announced */
+        curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)ETCD_MAX_ANSWER);
         CURLcode cc = curl_easy_perform(h);
+        *len = out.len;
+        if (out.overflow || cc == CURLE_FILESIZE_EXCEEDED) {
+            /* etcd answered, with more than any request of ours can get: a broken or hostile
+             * peer, not an outage; the other endpoints are not asked to do the same */
+            log_error("storage/etcd: %s: the answer passed the limit of %zu MiB; dropped", url,
+                      ETCD_MAX_ANSWER >> 20);
+            ret = ETCD_OVERFLOW;
+            goto out;
+        }
         if (cc != CURLE_OK) {
             if (outage_log_due(es))
                 log_warn("storage/etcd: %s: %s", url, curl_easy_strerror(cc));

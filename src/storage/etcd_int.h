@@ -57,6 +57,27 @@ typedef struct etcd_store {
     int64_t sink_next;         /* sink thread only: next revision to receive */
 } etcd_store_t;
 
+/* Limits on what etcd sends (docs/storage.md §5, "Limits"): a peer must not make us hold
+ * unbounded memory. Past one the read fails (STORE_UNAVAILABLE, 503) with a log line, or the
+ * watch stream is dropped and reopened.
+ * ETCD_MAX_ANSWER: one answer to a request. A value is at most etcd's --max-request-bytes
+ * (1.5 MiB default, 2 MiB in base64), so a get or txn answer (one kv, or a prev_kv) stays
+ * under ~4 MiB; a range page holds at most ETCD_RANGE_PAGE keys and is asked again with
+ * fewer keys when it passes the limit, down to one key, which always fits. */
+#define ETCD_MAX_ANSWER ((size_t)64 << 20)
+#define ETCD_RANGE_PAGE 500
+/* Pages one range may read in all: a range cannot legitimately return more than etcd holds,
+ * and 8 GiB is etcd's largest recommended --quota-backend-bytes. Stops a peer answering
+ * more = true forever. */
+#define ETCD_MAX_RANGE_TOTAL ((uint64_t)8 << 30)
+/* One watch response (one line of the stream). The watch asks etcd to fragment: a response
+ * is cut at --max-request-bytes of protobuf (~10 MiB of JSON for the smallest events), or
+ * holds one event (two values with prev_kv: ~4 MiB); 64 MiB also covers an etcd run with a
+ * larger --max-request-bytes (up to the 10 MiB etcd warns about). */
+#define ETCD_MAX_WATCH_LINE ((size_t)64 << 20)
+/* etcd_post_answer only: the answer passed ETCD_MAX_ANSWER (never leaves the backend) */
+enum { ETCD_OVERFLOW = -100 };
+
 /* etcd_http.c */
 int etcd_curl_global_ref(void);      /* curl_global_init on the first open */
 void etcd_curl_global_unref(void);   /* curl_global_cleanup after the last close */
@@ -64,6 +85,9 @@ void etcd_curl_global_unref(void);   /* curl_global_cleanup after the last close
  * connection error. On STORE_OK *resp is the parsed JSON answer (caller decrefs);
  * a gateway error maps to STORE_COMPACTED/STORE_FUTURE_REV/STORE_TOO_LARGE/STORE_UNAVAILABLE. */
 int etcd_post(etcd_store_t *es, const char *path, const char *body, json_t **resp);
+/* etcd_post that tells an answer over ETCD_MAX_ANSWER (ETCD_OVERFLOW, logged; not tried on
+ * the other endpoints) and returns the answer's size in *len. */
+int etcd_post_answer(etcd_store_t *es, const char *path, const char *body, json_t **resp, size_t *len);
 /* Applies the TLS options to a handle (streams set up their own handles). */
 void etcd_curl_tls(etcd_store_t *es, void *curl);
 void etcd_handles_free(etcd_store_t *es);
@@ -116,16 +140,20 @@ void etcd_election_stop(store_election_t *e);
 /* etcd_watch.c: a /v3/watch stream on the whole keyspace, shared by the feed and replay */
 typedef struct etcd_watch {
     etcd_store_t *es;
-    bool (*on_events)(void *arg, json_t *events);   /* false: stop the stream */
+    /* false: stop the stream. fragment: more events of the last revision may follow */
+    bool (*on_events)(void *arg, json_t *events, bool fragment);
     void *arg;
     int64_t compacted;         /* the stream was cancelled at this compaction revision */
     bool failed;               /* cancelled otherwise, or an unexpected answer */
-    buf_t line;                /* partial line of the newline-delimited stream */
+    bool overflow;             /* a response passed ETCD_MAX_WATCH_LINE: the stream was dropped */
+    bool answered;             /* etcd sent a response (the "created" one comes at once) */
+    buf_t line;                /* partial line of the newline-delimited stream (max ETCD_MAX_WATCH_LINE) */
     struct curl_slist *hdrs;
     char url[512];
-    char body[160];
+    char body[192];
 } etcd_watch_t;
-void etcd_watch_init(etcd_watch_t *w, etcd_store_t *es, bool (*on_events)(void *arg, json_t *events), void *arg);
+void etcd_watch_init(etcd_watch_t *w, etcd_store_t *es, bool (*on_events)(void *arg, json_t *events, bool fragment),
+                     void *arg);
 /* A new curl easy handle (CURL *) streaming from from_rev on the current endpoint; resets
  * compacted/failed. The caller performs and cleans it up. */
 void *etcd_watch_handle(etcd_watch_t *w, int64_t from_rev);

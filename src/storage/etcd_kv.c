@@ -6,13 +6,19 @@
 
 #include "storage/etcd_int.h"
 
-/* "key":.., "range_end":.. for keys starting with prefix and >= lo (both without es->prefix). */
-static void put_range(etcd_store_t *es, buf_t *b, const char *prefix, const char *lo)
+/* "key":.., "range_end":.. for keys starting with prefix and >= lo, or > lo if after (both
+ * without es->prefix). */
+static void put_range(etcd_store_t *es, buf_t *b, const char *prefix, const char *lo, bool after)
 {
-    etcd_put_key(es, b, "key", lo);
-    char *full = etcd_full_key(es, prefix);
+    char *full = etcd_full_key(es, lo);
+    /* the key right after lo is lo + "\0": its NUL terminator is part of the key */
+    char *enc = etcd_b64(full, strlen(full) + (after ? 1 : 0));
+    buf_printf(b, "\"key\":\"%s\"", enc);
+    free(enc);
+    free(full);
+    full = etcd_full_key(es, prefix);
     char *end = store_prefix_end(full);
-    char *enc = end ? etcd_b64(end, strlen(end)) : xstrdup("AA==");   /* "\0": no upper bound */
+    enc = end ? etcd_b64(end, strlen(end)) : xstrdup("AA==");   /* "\0": no upper bound */
     buf_printf(b, ",\"range_end\":\"%s\"", enc);
     free(enc);
     free(end);
@@ -42,44 +48,112 @@ int etcd_get(store_t *s, const char *key, store_kv_t *out)
     return rc;
 }
 
+/* The items read so far by one etcd_range. */
+typedef struct range_acc {
+    store_kv_t *v;
+    size_t n, cap;
+} range_acc_t;
+
+/* Appends one page's kvs, each after the last one (a page that does not advance would make
+ * the next one ask the same again). -1 if malformed. */
+static int range_take(etcd_store_t *es, range_acc_t *acc, json_t *kvs)
+{
+    for (size_t i = 0; i < json_array_size(kvs); i++) {
+        if (acc->n == acc->cap) {
+            acc->cap = acc->cap ? acc->cap * 2 : json_array_size(kvs);
+            acc->v = xrealloc(acc->v, acc->cap * sizeof(*acc->v));
+        }
+        store_kv_t *kv = &acc->v[acc->n];
+        if (etcd_decode_kv(es, json_array_get(kvs, i), kv) != 0)
+            return -1;
+        acc->n++;
+        if (acc->n > 1 && strcmp(kv[-1].key, kv->key) >= 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* One page: at most want keys from lo (after it if after) at rev (0 = current). */
+static int range_page(etcd_store_t *es, const char *prefix, const char *lo, bool after, int64_t rev,
+                      size_t want, json_t **r, size_t *len)
+{
+    buf_t b;
+    buf_init(&b);
+    buf_putc(&b, '{');
+    put_range(es, &b, prefix, lo, after);
+    if (rev > 0)
+        buf_printf(&b, ",\"revision\":\"%lld\"", (long long)rev);
+    buf_printf(&b, ",\"limit\":\"%zu\"}", want);
+    int rc = etcd_post_answer(es, "/v3/kv/range", b.data, r, len);
+    buf_free(&b);
+    return rc;
+}
+
+/* Reads in pages of at most ETCD_RANGE_PAGE keys, so no answer has to hold the whole range
+ * (ETCD_MAX_ANSWER); a page over the limit is asked again with a sixteenth of the keys, down
+ * to one. Pages after the first read at the first one's revision: one consistent snapshot. */
 int etcd_range(store_t *s, const char *prefix, const char *from_key, int64_t at_rev, size_t limit,
                store_kv_t **items, size_t *n, int64_t *rev_out, bool *more)
 {
     etcd_store_t *es = (etcd_store_t *)s;
     const char *lo = from_key && strcmp(from_key, prefix) > 0 ? from_key : prefix;
-    buf_t b;
-    buf_init(&b);
-    buf_putc(&b, '{');
-    put_range(es, &b, prefix, lo);
-    if (at_rev > 0)
-        buf_printf(&b, ",\"revision\":\"%lld\"", (long long)at_rev);
-    if (limit > 0)
-        buf_printf(&b, ",\"limit\":\"%zu\"", limit);
-    buf_putc(&b, '}');
-    json_t *r;
-    int rc = etcd_post(es, "/v3/kv/range", b.data, &r);
-    buf_free(&b);
-    if (rc != STORE_OK)
-        return rc;
-    /* etcd's header carries the current revision even for a read in the past */
-    int64_t cur = etcd_header_rev(es, r);
-    *rev_out = at_rev > 0 ? at_rev : cur;
-    json_t *kvs = json_object_get(r, "kvs");
-    size_t cnt = json_array_size(kvs);
-    store_kv_t *v = cnt ? xcalloc(cnt, sizeof(*v)) : NULL;
-    for (size_t i = 0; i < cnt; i++) {
-        if (etcd_decode_kv(es, json_array_get(kvs, i), &v[i]) != 0) {
-            log_error("storage/etcd: range %s: malformed kv", prefix);
-            store_kvs_free(v, cnt);
-            json_decref(r);
-            *rev_out = 0;
-            return STORE_UNAVAILABLE;
+    range_acc_t acc = {0};
+    char *cursor = xstrdup(lo);
+    bool after = false, page_more = false;
+    size_t page = ETCD_RANGE_PAGE;
+    uint64_t total = 0;
+    int64_t rev = at_rev;
+    int rc;
+    for (;;) {
+        size_t want = limit && limit - acc.n < page ? limit - acc.n : page;
+        json_t *r = NULL;
+        size_t len = 0;
+        rc = range_page(es, prefix, cursor, after, rev, want, &r, &len);
+        if (rc == ETCD_OVERFLOW && want > 1) {
+            page = want > 16 ? want / 16 : 1;
+            log_warn("storage/etcd: range %s: a page of %zu keys passed %zu MiB; asking again with %zu per page",
+                     prefix, want, ETCD_MAX_ANSWER >> 20, page);
+            continue;
         }
+        if (rc == ETCD_OVERFLOW) {
+            log_error("storage/etcd: range %s: even one key's answer passed %zu MiB", prefix,
+                      ETCD_MAX_ANSWER >> 20);
+            rc = STORE_UNAVAILABLE;
+        }
+        if (rc != STORE_OK)
+            break;
+        /* etcd's header carries the current revision even for a read in the past */
+        int64_t cur = etcd_header_rev(es, r);
+        if (rev == 0)
+            rev = cur;
+        json_t *kvs = json_object_get(r, "kvs");
+        size_t got = json_array_size(kvs);
+        page_more = json_is_true(json_object_get(r, "more"));
+        total += len;
+        if (range_take(es, &acc, kvs) != 0 || got > want || (page_more && got == 0)) {
+            log_error("storage/etcd: range %s: malformed answer", prefix);
+            rc = STORE_UNAVAILABLE;
+        } else if (total > ETCD_MAX_RANGE_TOTAL) {
+            log_error("storage/etcd: range %s: the answers passed %llu GiB in all; dropped", prefix,
+                      (unsigned long long)(ETCD_MAX_RANGE_TOTAL >> 30));
+            rc = STORE_UNAVAILABLE;
+        }
+        json_decref(r);
+        if (rc != STORE_OK || !page_more || (limit && acc.n == limit))
+            break;
+        free(cursor);
+        cursor = xstrdup(acc.v[acc.n - 1].key);
+        after = true;
     }
-    *more = json_is_true(json_object_get(r, "more"));
-    *items = v;
-    *n = cnt;
-    json_decref(r);
+    free(cursor);
+    if (rc != STORE_OK) {
+        store_kvs_free(acc.v, acc.n);
+        return rc;
+    }
+    *rev_out = rev;
+    *more = page_more;
+    *items = acc.v;
+    *n = acc.n;
     return STORE_OK;
 }
 

@@ -70,8 +70,9 @@ int64_t etcd_event(etcd_store_t *es, json_t *ev, const char *prefix, size_t pref
 }
 
 /* One response's events. false ends the stream: target reached, or a malformed event. */
-static bool rp_events(void *arg, json_t *evs)
+static bool rp_events(void *arg, json_t *evs, bool fragment)
 {
+    (void)fragment;   /* the target's events are all in by the time it is reached */
     rp_t *p = arg;
     for (size_t i = 0; i < json_array_size(evs) && !p->done; i++) {
         int64_t rev = etcd_event(p->es, json_array_get(evs, i), p->prefix, p->prefix_len, p->target,
@@ -114,7 +115,7 @@ int etcd_replay(store_t *s, const char *prefix, int64_t after_rev, store_sink_fn
     int ret = p.done ? STORE_OK : w.compacted > 0 ? STORE_COMPACTED : STORE_UNAVAILABLE;
     if (ret == STORE_UNAVAILABLE)
         log_error("storage/etcd: replay after %lld: watch ended early: %s", (long long)after_rev,
-                  p.malformed ? "malformed event" : curl_easy_strerror(cc));
+                  p.malformed ? "malformed event" : w.overflow ? "a response over the limit" : curl_easy_strerror(cc));
     curl_easy_cleanup(h);
     etcd_watch_free(&w);
     return ret;

@@ -24,8 +24,10 @@ static void pass_event(void *ctx, const store_event_t *ev)
     es->sink(es->sink_ctx, ev);
 }
 
-/* One response's events, in revision order. false drops the stream. */
-static bool sink_events(void *arg, json_t *evs)
+/* One response's events, in revision order. false drops the stream. A fragment's last
+ * revision may go on in the next response: no PROGRESS for it yet. (Only other clients'
+ * multi-key txns are split: ours write one key per revision.) */
+static bool sink_events(void *arg, json_t *evs, bool fragment)
 {
     etcd_store_t *es = arg;
     for (size_t i = 0; i < json_array_size(evs); i++) {
@@ -39,7 +41,7 @@ static bool sink_events(void *arg, json_t *evs)
     }
     /* revisions of keys outside our prefix passed no event: say that nothing else of ours
      * changed up to here (the cache ignores a PROGRESS it is already past) */
-    if (es->sink_next - 1 > atomic_load(&es->feed_rev)) {
+    if (!fragment && es->sink_next - 1 > atomic_load(&es->feed_rev)) {
         atomic_store(&es->feed_rev, es->sink_next - 1);
         store_event_t p = {.type = STORE_EV_PROGRESS, .rev = es->sink_next - 1};
         es->sink(es->sink_ctx, &p);
@@ -101,16 +103,19 @@ static void *sink_main(void *arg)
         }
         size_t ep = atomic_load(&es->cur_ep) % es->n_endpoints;
         CURL *h = etcd_watch_handle(&w, es->sink_next);
-        bool stalled = false;
+        bool stalled = false, mute = false;
         if (h) {
             curl_multi_add_handle(m, h);
             int running = 1;
-            while (running && !atomic_load(&es->sink_stop) && !stalled && !atomic_load(&es->rewound)) {
+            int64_t opened = time_mono_ms();
+            while (running && !atomic_load(&es->sink_stop) && !stalled && !mute && !atomic_load(&es->rewound)) {
                 if (curl_multi_perform(m, &running) != CURLM_OK)
                     break;
                 if (running)
                     curl_multi_poll(m, NULL, 0, 1000, NULL);
                 stalled = sink_stalled(es);
+                /* etcd sends "created" at once: a peer that accepts and says nothing is hung */
+                mute = !w.answered && time_mono_ms() - opened > es->timeout_ms;
             }
             curl_multi_remove_handle(m, h);
             curl_easy_cleanup(h);
@@ -131,7 +136,8 @@ static void *sink_main(void *arg)
          * the next revision, on the endpoint that answered requests last if that is another
          * one, else on the next one */
         log_warn("storage/etcd: watch %s %s; reconnecting from revision %lld", w.url,
-                 stalled ? "is silent while etcd answers elsewhere" : "ended", (long long)es->sink_next);
+                 w.overflow ? "sent a response over the limit" : stalled ? "is silent while etcd answers elsewhere"
+                 : mute ? "did not answer within the request timeout" : "ended", (long long)es->sink_next);
         size_t cur = atomic_load(&es->cur_ep) % es->n_endpoints;
         if (cur == ep)
             atomic_store(&es->cur_ep, (cur + 1) % es->n_endpoints);

@@ -9,25 +9,31 @@
 #include <stdint.h>
 #include <time.h>
 
-/* ---- growable byte buffer (always NUL-terminated when data != NULL) ---- */
+/* ---- growable byte buffer (always NUL-terminated when data != NULL) ----
+ * A buffer a peer fills gets a maximum (buf_init_max): an append that would take len past
+ * it writes nothing, fails (-1) and sets the sticky overflow flag, after which every append
+ * fails until buf_reset/buf_free. Without a maximum appends never fail (OOM aborts). */
 typedef struct buf {
     char *data;
     size_t len;
     size_t cap;
+    size_t max;        /* largest len allowed; 0 = no limit */
+    bool overflow;     /* an append was refused: the content is incomplete */
 } buf_t;
 
 void buf_init(buf_t *b);
-void buf_free(buf_t *b);
-void buf_reset(buf_t *b);                      /* len = 0, keeps memory */
-void buf_reserve(buf_t *b, size_t extra);      /* aborts on OOM */
-void buf_append(buf_t *b, const void *p, size_t n);
-void buf_puts(buf_t *b, const char *s);
-void buf_putc(buf_t *b, char c);
-void buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void buf_vprintf(buf_t *b, const char *fmt, va_list ap);
-/* Appends s as a JSON string literal, quotes included. */
-void buf_json_str(buf_t *b, const char *s, size_t n);
-char *buf_steal(buf_t *b);                     /* returns data (caller frees), resets b */
+void buf_init_max(buf_t *b, size_t max);
+void buf_free(buf_t *b);                       /* keeps max, clears overflow */
+void buf_reset(buf_t *b);                      /* len = 0, keeps memory and max, clears overflow */
+int buf_reserve(buf_t *b, size_t extra);       /* aborts on OOM; -1 past max */
+int buf_append(buf_t *b, const void *p, size_t n);
+int buf_puts(buf_t *b, const char *s);
+int buf_putc(buf_t *b, char c);
+int buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int buf_vprintf(buf_t *b, const char *fmt, va_list ap);
+/* Appends s as a JSON string literal, quotes included (all or nothing under a maximum). */
+int buf_json_str(buf_t *b, const char *s, size_t n);
+char *buf_steal(buf_t *b);                     /* returns data (caller frees), empties b (keeps max) */
 
 /* ---- logging (stderr, one line each, thread-safe) ---- */
 enum { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };

@@ -188,6 +188,51 @@ static void test_range(void **state)
     store_close(s);
 }
 
+/* Ranges are read in pages of 500 keys (etcd_int.h ETCD_RANGE_PAGE): across a page boundary
+ * the result is one snapshot, in order, with limit/more/from_key/at_rev as for one request. */
+static void check_pages(store_t *s, const char *from, int64_t at, size_t limit, size_t first, size_t want,
+                        bool want_more)
+{
+    store_kv_t *items = NULL;
+    size_t n = 0;
+    int64_t rev = 0;
+    bool more = !want_more;
+    assert_int_equal(store_range(s, "/p/", from, at, limit, &items, &n, &rev, &more), STORE_OK);
+    assert_int_equal(n, want);
+    assert_int_equal(more, want_more);
+    if (at)
+        assert_int_equal(rev, at);
+    for (size_t i = 0; i < n; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "/p/%04zu", first + i);
+        assert_string_equal(items[i].key, k);
+    }
+    store_kvs_free(items, n);
+}
+
+static void test_range_pages(void **state)
+{
+    (void)state;
+    NEED_ETCD();
+    store_t *s = open_prefix("/t-pages");
+    int64_t mid = 0;
+    for (int i = 0; i < 1020; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "/p/%04d", i);
+        assert_int_equal(store_create(s, k, "v", 1, i == 599 ? &mid : NULL), STORE_OK);
+    }
+    assert_int_equal(store_create(s, "/q", "v", 1, NULL), STORE_OK);   /* past the prefix */
+    check_pages(s, NULL, 0, 0, 0, 1020, false);
+    check_pages(s, NULL, 0, 500, 0, 500, true);
+    check_pages(s, NULL, 0, 1001, 0, 1001, true);
+    check_pages(s, NULL, 0, 1020, 0, 1020, false);
+    check_pages(s, "/p/0005", 0, 0, 5, 1015, false);
+    check_pages(s, "/p/0005", 0, 700, 5, 700, true);
+    check_pages(s, NULL, mid, 0, 0, 600, false);     /* every page at that revision */
+    check_pages(s, "/p/0100", mid, 450, 100, 450, true);
+    store_close(s);
+}
+
 static void test_past_revisions(void **state)
 {
     (void)state;
@@ -708,6 +753,7 @@ int main(void)
         cmocka_unit_test(test_crud),
         cmocka_unit_test(test_large_value),
         cmocka_unit_test(test_range),
+        cmocka_unit_test(test_range_pages),
         cmocka_unit_test(test_past_revisions),
         cmocka_unit_test(test_replay),
         cmocka_unit_test(test_sink),

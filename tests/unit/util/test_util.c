@@ -20,6 +20,66 @@ static void test_buf(void **state)
     buf_free(&b);
 }
 
+/* A buffer with a maximum: appends up to it succeed, the one past it writes nothing, fails
+ * and sets overflow, which sticks (even a byte that would fit is refused) until a reset. */
+static void test_buf_max(void **state)
+{
+    buf_t b;
+    buf_init_max(&b, 10);
+    assert_int_equal(buf_append(&b, "0123456", 7), 0);
+    assert_int_equal(buf_puts(&b, "789"), 0);          /* exactly at the maximum */
+    assert_int_equal(b.len, 10);
+    assert_false(b.overflow);
+    assert_int_equal(buf_putc(&b, 'x'), -1);
+    assert_true(b.overflow);
+    assert_int_equal(b.len, 10);
+    assert_string_equal(b.data, "0123456789");
+    assert_true(b.cap <= 11);                           /* never allocated past the maximum */
+    buf_reset(&b);
+    assert_false(b.overflow);
+    assert_int_equal(buf_append(&b, "abc", 3), 0);
+    assert_int_equal(buf_append(&b, "0123456789", 10), -1);   /* past it: nothing written */
+    assert_string_equal(b.data, "abc");
+    assert_int_equal(buf_putc(&b, 'd'), -1);            /* sticky */
+    assert_int_equal(buf_printf(&b, "%d", 1), -1);
+    assert_string_equal(b.data, "abc");
+    buf_reset(&b);
+    assert_int_equal(buf_printf(&b, "%s", "01234567890"), -1);
+    assert_int_equal(b.len, 0);
+    buf_reset(&b);
+    /* a JSON string literal is written whole or not at all */
+    assert_int_equal(buf_puts(&b, "ab"), 0);
+    assert_int_equal(buf_json_str(&b, "x\ny\nz", 5), -1);   /* 2 + 9 escaped bytes > 10 */
+    assert_string_equal(b.data, "ab");
+    assert_true(b.overflow);
+    buf_reset(&b);
+    assert_int_equal(buf_json_str(&b, "x\n", 2), 0);
+    assert_string_equal(b.data, "\"x\\n\"");
+    /* SIZE_MAX-sized appends do not wrap the check */
+    assert_int_equal(buf_reserve(&b, (size_t)-1), -1);
+    /* free and steal keep the maximum */
+    buf_free(&b);
+    assert_int_equal(b.max, 10);
+    assert_false(b.overflow);
+    assert_int_equal(buf_puts(&b, "0123456789A"), -1);
+    buf_reset(&b);
+    assert_int_equal(buf_puts(&b, "hi"), 0);
+    char *d = buf_steal(&b);
+    assert_string_equal(d, "hi");
+    free(d);
+    assert_int_equal(b.max, 10);
+    assert_int_equal(buf_puts(&b, "0123456789A"), -1);
+    buf_free(&b);
+    /* no maximum: never fails */
+    buf_init(&b);
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(buf_puts(&b, "0123456789"), 0);
+    assert_int_equal(b.len, 10000);
+    assert_false(b.overflow);
+    buf_free(&b);
+    (void)state;
+}
+
 static void test_url_decode(void **state)
 {
     char *s = url_decode("app+in+%28x%2Cy%29%2C%21foo", 27, true);
@@ -94,7 +154,8 @@ static void test_time(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_buf),           cmocka_unit_test(test_url_decode),
+        cmocka_unit_test(test_buf),           cmocka_unit_test(test_buf_max),
+        cmocka_unit_test(test_url_decode),
         cmocka_unit_test(test_parse_bool),    cmocka_unit_test(test_base64url),
         cmocka_unit_test(test_invalid_message), cmocka_unit_test(test_time),
     };
