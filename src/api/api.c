@@ -98,11 +98,19 @@ static void watch_deferred(http_req_t *h, void *arg)
     verb_watch(arg);
 }
 
+/* Runs fn(r) on the pool. A refusal (429/503) has been answered by the transport, and r
+ * is still ours to free. */
+static void defer_req(api_req_t *r, void (*fn)(http_req_t *h, void *arg))
+{
+    if (http_defer(r->http, fn, r) != 0)
+        api_req_free(r);
+}
+
 /* After the barrier, a watch from "now" first sends every current object (synthetic
  * ADDED): on the pool, not on the one barrier thread that gets are waiting behind. */
 static void watch_on_pool(api_req_t *r)
 {
-    http_defer(r->http, watch_deferred, r);
+    defer_req(r, watch_deferred);
 }
 
 static bool simple_route(api_t *a, http_req_t *h, const char *path)
@@ -122,7 +130,7 @@ static bool simple_route(api_t *a, http_req_t *h, const char *path)
     }
     if (strcmp(path, "/readyz") == 0) {
         if (store_reads_need_barrier(a->store))
-            http_defer(h, readyz, a);   /* asks etcd: may block */
+            (void)!http_defer(h, readyz, a);   /* asks etcd: may block; a refusal is answered */
         else
             readyz(h, a);
         return true;
@@ -265,28 +273,28 @@ static void route_resource(api_t *a, http_req_t *h, const char *rest)
         if (!any_rv)
             api_after_consistent_read(r, r->kind->cache, verb_get);
         else if (barrier && rv_n)
-            http_defer(h, get_deferred, r);
+            defer_req(r, get_deferred);
         else
             verb_get(r);
     } else if (strcmp(r->verb, "watch") == 0) {
         if (!any_rv)
             api_after_consistent_read(r, r->kind->cache, barrier ? watch_on_pool : verb_watch);
         else if (barrier && rv_n)
-            http_defer(h, watch_deferred, r);
+            defer_req(r, watch_deferred);
         else
             verb_watch(r);
     } else if (strcmp(r->verb, "list") == 0) {
-        http_defer(h, verb_list, r);
+        defer_req(r, verb_list);
     } else if (strcmp(r->verb, "create") == 0) {
-        http_defer(h, verb_create, r);
+        defer_req(r, verb_create);
     } else if (strcmp(r->verb, "update") == 0) {
-        http_defer(h, verb_update, r);
+        defer_req(r, verb_update);
     } else if (strcmp(r->verb, "patch") == 0) {
-        http_defer(h, verb_patch, r);
+        defer_req(r, verb_patch);
     } else if (strcmp(r->verb, "delete") == 0) {
-        http_defer(h, verb_delete, r);
+        defer_req(r, verb_delete);
     } else {
-        http_defer(h, verb_deletecollection, r);
+        defer_req(r, verb_deletecollection);
     }
     return;
 

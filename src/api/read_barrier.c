@@ -123,8 +123,9 @@ static void *barrier_main(void *arg)
                 e->cont(e->r);
             } else {
                 e->rev = rev;
-                http_defer(e->r->http, wait_then_continue, e);
-                continue;
+                if (http_defer(e->r->http, wait_then_continue, e) == 0)
+                    continue;
+                api_req_free(e->r); /* refused and answered (429/503): e and r are still ours */
             }
             free(e);
         }

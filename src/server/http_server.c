@@ -445,7 +445,7 @@ void http_server_free(http_server_t *s)
         loop_dispose(&s->loops[i]);
     free(s->loops);
     h2o_config_dispose(&s->config);
-    free(s->too_large_json);
+    http_errors_free(s);
     free((char *)s->cfg.listen);
     pthread_cond_destroy(&s->ready_cond);
     pthread_mutex_destroy(&s->ready_lock);

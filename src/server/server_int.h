@@ -66,8 +66,12 @@ struct http_server {
     void *ctx;
     h2o_globalconf_t config;
     h2o_hostconf_t *hostconf;
-    char *too_large_json;            /* the 413 Status body */
+    char *too_large_json;            /* Status bodies the transport answers itself: 413, */
     size_t too_large_len;
+    char *busy_json;                 /* 429 (pool queue full), */
+    size_t busy_len;
+    char *down_json;                 /* 503 (pool shut down) */
+    size_t down_len;
     int port;
     int nloops;
     http_loop_t *loops;
@@ -78,20 +82,29 @@ struct http_server {
     int nready;
 };
 
+/* A request header copied on the loop thread; name in h2o's lower case. */
+typedef struct http_in_hdr {
+    const char *name, *value;        /* NUL-terminated, inside http_req_t.strs */
+    size_t nlen;
+} http_in_hdr_t;
+
 struct http_req {
     http_loop_t *loop;
-    h2o_req_t *h2o;                  /* NULL once h2o has disposed the request (loop thread) */
+    h2o_req_t *h2o;                  /* loop thread only; NULL once h2o has disposed the request */
     atomic_int refs;
-    char *method, *path, *query;     /* NUL-terminated copies (one allocation: strs) */
-    char *strs;
+    /* copied in http_on_req, read-only afterwards: any thread may read them without a lock */
+    char *strs;                      /* one allocation: the header array, then every string */
+    char *method, *path, *query;     /* NUL-terminated */
+    http_in_hdr_t *in_hdrs;          /* request headers in arrival order */
+    size_t nin_hdrs;
     const char *body;
     size_t body_len;
     struct sockaddr_storage peer;
     socklen_t peerlen;
+    pthread_mutex_t lock;            /* guards remote */
     char *remote;                    /* formatted lazily */
-    pthread_mutex_t lock;            /* guards copies and remote */
-    struct http_copy *copies;        /* header values handed out by http_header */
     bool responded;                  /* a response or stream was started (exactly-once check) */
+    bool close_conn;                 /* no further requests on this connection (applied on the loop) */
     /* response, written by the responding thread before posting msg */
     http_msg_t msg;
     int status;
@@ -143,8 +156,10 @@ void http_pool_free(http_pool_t *p);
 void http_h2o_tls_drain(void);
 
 /* ---- http_errors.c ---- */
-/* Registers the filter that turns h2o's own text 413 into a Kubernetes Status. */
+/* Builds the transport's Status bodies and registers the filter that turns h2o's own
+ * text 413 into a Kubernetes Status. */
 void http_errors_register(http_server_t *s, h2o_pathconf_t *fallback);
+void http_errors_free(http_server_t *s);
 const char *http_reason_phrase(int status);
 
 #endif
