@@ -32,6 +32,11 @@ typedef struct http_config {
     size_t stream_max_pending;   /* per-stream unsent byte cap, default 8 MiB */
     size_t max_queued;           /* deferred requests waiting for the pool, default 4096; beyond
                                     that http_defer answers 429 TooManyRequests (Retry-After: 1) */
+    int linger_ms;               /* after a 413 the rest of the body is read and discarded for at
+                                    most this long before closing, default 5000 (an idle second
+                                    or EOF ends it sooner) */
+    size_t linger_max;           /* ... and at most this many bytes, default 8 * max_body, at most
+                                    64 MiB */
 } http_config_t;
 
 /* Binds the listener (SO_REUSEPORT per loop thread) and returns the server, or NULL

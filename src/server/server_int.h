@@ -20,6 +20,7 @@
 
 typedef struct http_loop http_loop_t;
 typedef struct http_pool http_pool_t;
+typedef struct http_linger http_linger_t;
 
 /* A message posted to a loop; embedded in the object it acts on. */
 enum { HTTP_MSG_RESPOND, HTTP_MSG_STREAM_BEGIN, HTTP_MSG_STREAM_WAKE, HTTP_MSG_STOP_ACCEPT, HTTP_MSG_SHUTDOWN };
@@ -32,6 +33,7 @@ typedef struct http_msg {
 /* One accepted connection, tracked so shutdown can close idle keep-alive sockets. */
 typedef struct http_conn {
     int fd;
+    int linger_fd;                   /* >= 0: a dup of fd, drained after h2o closes (413) */
     http_loop_t *loop;
     struct http_conn *prev, *next;
 } http_conn_t;
@@ -54,6 +56,9 @@ struct http_loop {
     h2o_timeout_entry_t accept_resume;
     int64_t accept_warned_ms;
     struct http_stream *streams;     /* open streams owned by this loop */
+    http_linger_t *lingers;          /* connections draining after a 413 */
+    size_t nlingers;
+    h2o_timeout_t linger_idle, linger_total;
     bool stopping;
     int64_t stop_deadline_ms;
     int stop_phase;                  /* 0 running, 1 read side shut, 2 both sides shut */
@@ -123,6 +128,19 @@ struct http_req {
 /* ---- http_server.c ---- */
 extern __thread http_loop_t *http_tls_loop;
 void http_loop_post(http_loop_t *loop, http_msg_t *m);
+/* The response on sock's connection is h2o's 413: keep the connection up past h2o's
+ * close and drain it (loop thread). No-op for sockets that are not our connections. */
+void http_conn_linger(h2o_socket_t *sock);
+
+/* ---- http_linger.c ---- */
+void http_linger_init(http_loop_t *loop);
+/* Closes what is still lingering and disposes the timers (loop thread, at exit). */
+void http_linger_dispose(http_loop_t *loop);
+/* Takes fd (a dup of a connection h2o has closed): FIN, then discard what the client
+ * still sends until EOF, cfg.linger_max bytes, an idle second or cfg.linger_ms. */
+void http_linger_start(http_loop_t *loop, int fd);
+/* Shutdown: close every lingering connection now. */
+void http_linger_close_all(http_loop_t *loop);
 
 /* ---- http_request.c ---- */
 int http_on_req(h2o_handler_t *self, h2o_req_t *req);

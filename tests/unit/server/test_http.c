@@ -588,6 +588,115 @@ static void test_body_too_large(void **state)
     http_server_free(s);
 }
 
+/* Sends everything, blocking, before reading anything (as Python's http.client does). */
+static bool send_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w <= 0)
+            return false;
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+/* Regression: h2o answered 413 and closed while the body was still arriving; the unread
+ * data made the kernel reset the connection and the client lost the 413. Now the server
+ * drains the body (lingering close): a client that writes 5 MiB first still reads it. */
+static void test_body_too_large_linger(void **state)
+{
+    fixture_t *f = *state;
+    size_t n = 5 * 1024 * 1024;
+    char *big = malloc(n);
+    memset(big, 'z', n);
+    char want[512];
+    snprintf(want, sizeof want, status_413, 3145728);
+    for (int chunked = 0; chunked < 2; chunked++) {
+        conn_t *c = conn_open(f->port);
+        if (chunked)
+            conn_sends(c, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n500000\r\n");
+        else
+            conn_sends(c, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5242880\r\n\r\n");
+        assert_true(send_all(c->fd, big, n)); /* no EPIPE/ECONNRESET while writing */
+        if (chunked)
+            conn_sends(c, "\r\n0\r\n\r\n");
+        resp_t r;
+        assert_int_equal(read_response(c, &r), 0);
+        assert_int_equal(r.status, 413);
+        assert_string_equal(r.body.data, want);
+        buf_free(&r.body);
+        assert_true(conn_eof(c)); /* then FIN, not RST */
+        conn_close(c);
+    }
+    free(big);
+}
+
+/* A client that keeps sending slowly is cut off at the linger deadline; one that stops
+ * sending is closed after an idle second; other clients are served meanwhile, and
+ * shutdown does not wait for lingering connections. */
+static void test_linger_deadline(void **state)
+{
+    http_config_t cfg = {.listen = "127.0.0.1:0", .threads = 1, .pool_threads = 1, .max_body = 1024,
+                         .linger_ms = 800};
+    http_server_t *s = start_server(&cfg);
+    int port = http_server_port(s);
+    char chunk[512];
+    memset(chunk, 's', sizeof chunk);
+
+    conn_t *slow = conn_open(port);
+    conn_sends(slow, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 104857600\r\n\r\n");
+    resp_t r;
+    assert_int_equal(read_response(slow, &r), 0);
+    assert_int_equal(r.status, 413);
+    buf_free(&r.body);
+    int64_t t0 = time_mono_ms(), failed_at = -1;
+    for (int i = 0; i < 100; i++) {
+        if (!send_all(slow->fd, chunk, sizeof chunk)) {
+            failed_at = time_mono_ms() - t0;
+            break;
+        }
+        if (i == 3) { /* meanwhile the loop serves others */
+            conn_t *other = conn_open(port);
+            conn_sends(other, "GET /info HTTP/1.1\r\nHost: x\r\n\r\n");
+            assert_int_equal(read_response(other, &r), 0);
+            assert_int_equal(r.status, 200);
+            buf_free(&r.body);
+            conn_close(other);
+        }
+        usleep(50000);
+    }
+    assert_true(failed_at >= 500 && failed_at < 3000); /* the server closed at its deadline */
+    conn_close(slow);
+
+    /* stops sending: closed after the idle time, well before anything else */
+    conn_t *idle = conn_open(port);
+    conn_sends(idle, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 104857600\r\n\r\n");
+    assert_int_equal(read_response(idle, &r), 0);
+    assert_int_equal(r.status, 413);
+    buf_free(&r.body);
+    usleep(1200000);
+    bool closed = false;
+    for (int i = 0; i < 5 && !closed; i++) { /* the first send after a close draws the RST */
+        closed = !send_all(idle->fd, chunk, sizeof chunk);
+        usleep(20000);
+    }
+    assert_true(closed);
+    conn_close(idle);
+
+    /* shutdown with a connection still lingering is prompt */
+    conn_t *last = conn_open(port);
+    conn_sends(last, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 104857600\r\n\r\n");
+    assert_int_equal(read_response(last, &r), 0);
+    assert_int_equal(r.status, 413);
+    buf_free(&r.body);
+    assert_true(send_all(last->fd, chunk, sizeof chunk));
+    int64_t t1 = time_mono_ms();
+    http_server_free(s);
+    assert_true(time_mono_ms() - t1 < 700);
+    conn_close(last);
+}
+
 static void test_defer(void **state)
 {
     fixture_t *f = *state;
@@ -938,6 +1047,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_post_chunked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_post_no_content_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_body_too_large, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_body_too_large_linger, setup, teardown),
+        cmocka_unit_test(test_linger_deadline),
         cmocka_unit_test_setup_teardown(test_defer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_defer_concurrent, setup, teardown),
         cmocka_unit_test(test_defer_overload),
