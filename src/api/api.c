@@ -110,10 +110,11 @@ static bool simple_route(api_t *a, http_req_t *h, const char *path)
         return true;
     }
     if (strcmp(path, "/readyz") == 0) {
-        if (store_reads_need_barrier(a->store))
-            http_defer(h, readyz, a);   /* asks etcd: may block (a refusal is answered; a is not ours) */
-        else
+        if (!store_reads_need_barrier(a->store)) {
             readyz(h, a);
+        } else if (http_defer(h, readyz, a) != 0) {
+            /* asks etcd, may block: on the pool. Refused: the transport answered; a is not ours */
+        }
         return true;
     }
     return false;

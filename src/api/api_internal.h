@@ -130,7 +130,6 @@ void api_respond_owned(api_req_t *r, int code, char *json, size_t len); /* takes
 void api_respond_json(api_req_t *r, int code, json_t *obj); /* steals obj */
 void api_respond_raw(http_req_t *h, int code, const char *ctype, const char *body, size_t len);
 void api_warn_cb(void *call, const char *msg);   /* schema decoders' warn callback */
-json_t *status_failure_json(const apierr_t *err);   /* the Status of an error */
 json_t *status_success(const char *name, const char *group, const char *kind, const char *uid);
 
 /* request.c */

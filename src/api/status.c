@@ -24,64 +24,6 @@ json_t *status_success(const char *name, const char *group, const char *kind, co
     return s;
 }
 
-/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, surrogates or
- * code points above U+10FFFF), 0 if invalid. */
-static size_t utf8_seq_len(const unsigned char *s)
-{
-    if (s[0] < 0x80)
-        return 1;
-    size_t n = s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3 : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
-    for (size_t i = 1; i < n; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] > 0x9F) || (s[0] == 0xF0 && s[1] < 0x90) ||
-        (s[0] == 0xF4 && s[1] > 0x8F))
-        return 0;
-    return n;
-}
-
-/* A JSON string of msg; invalid UTF-8 (a %ff in a request path ends up in messages) is
- * replaced by U+FFFD, as Go's encoding/json does, instead of making the Status unencodable. */
-static json_t *message_string(const char *msg)
-{
-    json_t *j = json_string(msg);
-    if (j)
-        return j;
-    buf_t b;
-    buf_init(&b);
-    buf_puts(&b, "");
-    for (const unsigned char *p = (const unsigned char *)msg; *p;) {
-        size_t n = utf8_seq_len(p);
-        if (n) {
-            buf_append(&b, p, n);
-            p += n;
-        } else {
-            buf_puts(&b, "\xEF\xBF\xBD");
-            p++;
-        }
-    }
-    j = json_string(b.data);
-    buf_free(&b);
-    return j ? j : json_string("");
-}
-
-json_t *status_failure_json(const apierr_t *err)
-{
-    apierr_kind_t k = err->kind == APIERR_OK ? APIERR_INTERNAL : err->kind;
-    json_t *s = json_pack("{s:s, s:s, s:{}, s:s, s:o, s:s, s:i}", "kind", "Status", "apiVersion", "v1", "metadata",
-                          "status", "Failure", "message", message_string(err->message ? err->message : ""), "reason",
-                          apierr_reason(k), "code", apierr_http_code(k));
-    json_t *details = err->details ? json_deep_copy(err->details) : NULL;
-    if (err->retry_after) {
-        if (!details)
-            details = json_object();
-        json_object_set_new(details, "retryAfterSeconds", json_integer(err->retry_after));
-    }
-    if (details)
-        json_object_set_new(s, "details", details);
-    return s;
-}
-
 void api_respond_raw(http_req_t *h, int code, const char *ctype, const char *body, size_t len)
 {
     http_header_kv_t hdr[] = {{"Content-Type", ctype}, {"Cache-Control", "no-cache, private"}};
@@ -90,18 +32,14 @@ void api_respond_raw(http_req_t *h, int code, const char *ctype, const char *bod
 
 void api_respond_status_err(http_req_t *h, const apierr_t *err)
 {
-    json_t *s = status_failure_json(err);
-    char *body = s ? json_dumps(s, JSON_COMPACT) : NULL;
-    json_decref(s);
-    if (!body) /* cannot happen with message_string(); never answer without a Status */
-        body = xstrdup("{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
-                       "\"message\":\"internal error\",\"reason\":\"InternalError\",\"code\":500}");
+    size_t len;
+    char *body = apierr_status_body(err, &len);
     char ra[16];
     snprintf(ra, sizeof ra, "%d", err->retry_after);
     http_header_kv_t hdr[] = {{"Content-Type", "application/json"}, {"Cache-Control", "no-cache, private"},
                               {"Retry-After", ra}};
     http_respond_owned(h, apierr_http_code(err->kind == APIERR_OK ? APIERR_INTERNAL : err->kind), hdr,
-                       err->retry_after ? 3 : 2, body, strlen(body));
+                       err->retry_after ? 3 : 2, body, len);
 }
 
 /* Warning: 299 - "<text>" with " and \ escaped. */

@@ -74,7 +74,7 @@ static void end_locked(watcher_t *w)
 /* The last event of a stream that fails: an ERROR event carrying the Status. */
 static void write_error_event(watcher_t *w, const apierr_t *err)
 {
-    json_t *ev = json_pack("{s:s, s:o}", "type", "ERROR", "object", status_failure_json(err));
+    json_t *ev = json_pack("{s:s, s:o}", "type", "ERROR", "object", apierr_status_json(err));
     char *line = json_dumps(ev, JSON_COMPACT);
     json_decref(ev);
     pthread_mutex_lock(&w->lock);

@@ -32,6 +32,11 @@ typedef struct http_config {
     size_t stream_max_pending;   /* per-stream unsent byte cap, default 8 MiB */
     size_t max_queued;           /* deferred requests waiting for the pool, default 4096; beyond
                                     that http_defer answers 429 TooManyRequests (Retry-After: 1) */
+    int linger_ms;               /* after a 413 the rest of the body is read and discarded for at
+                                    most this long before closing, default 5000 (an idle second
+                                    or EOF ends it sooner) */
+    size_t linger_max;           /* ... and at most this many bytes, default 8 * max_body, at most
+                                    64 MiB */
 } http_config_t;
 
 /* Binds the listener (SO_REUSEPORT per loop thread) and returns the server, or NULL
@@ -48,7 +53,10 @@ int http_server_port(http_server_t *s);
 const char *http_method(http_req_t *r);          /* "GET", ... NUL-terminated */
 const char *http_path(http_req_t *r);            /* raw path without query, still %-encoded */
 const char *http_query(http_req_t *r);           /* raw query string without '?', "" if none */
-/* First header with that name (case-insensitive), NUL-terminated copy owned by req; NULL if absent. */
+/* First header with that name (case-insensitive), NUL-terminated copy owned by req; NULL if
+ * absent. Every header was copied when the request arrived: no allocation, any thread.
+ * Host is included; the framing headers h2o consumes (Content-Length, Transfer-Encoding,
+ * Expect, Upgrade) are not. */
 const char *http_header(http_req_t *r, const char *name);
 const char *http_body(http_req_t *r, size_t *len); /* de-chunked body; "" and 0 if none */
 const char *http_remote_addr(http_req_t *r);     /* "127.0.0.1:54321" */
@@ -68,10 +76,14 @@ void http_respond_owned(http_req_t *r, int status, const http_header_kv_t *heade
                         char *body, size_t len);
 
 /* Runs fn(req, arg) on a pool thread; fn must eventually respond. May be called from any
- * thread that owns the request (its loop's handler, or a thread continuing it). Returns 0
- * when fn will run; -1 when the request was refused and already answered (429 when too
- * many wait, 503 during shutdown): fn will not run and the caller still owns arg. */
-int http_defer(http_req_t *r, void (*fn)(http_req_t *r, void *arg), void *arg);
+ * thread that owns the request (its loop's handler, or a thread continuing it).
+ * Returns 0 when fn will run (fn then owns arg). Returns -1 when the transport has
+ * already answered the request itself (429 TooManyRequests when max_queued requests
+ * already wait, 503 ServiceUnavailable once the pool has shut down, both with
+ * Retry-After: 1): fn will NOT run, the caller still owns arg and must free it, and
+ * must not touch req again (it may already be gone). */
+int http_defer(http_req_t *r, void (*fn)(http_req_t *r, void *arg), void *arg)
+    __attribute__((warn_unused_result));
 
 /* ---- chunked streams (watch) ---- */
 /* Starts a 200-style chunked response; headers are sent at once. Thread-safe.

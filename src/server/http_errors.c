@@ -3,7 +3,11 @@
  * 413 built by h2o_send_error_generic on the host's fallback path. Kubernetes
  * clients expect a Status object, so a filter on that fallback path swaps the
  * body and content type of exactly those responses. */
+#include <stdarg.h>
+#include <stdlib.h>
+
 #include "server/server_int.h"
+#include "util/apierr.h"
 
 typedef struct json413_filter {
     h2o_filter_t super;
@@ -30,6 +34,8 @@ static void json413_setup(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **sl
 {
     json413_filter_t *f = (json413_filter_t *)self;
     if (req->res.status == 413) {
+        /* the client may still be sending the body: drain it after h2o closes */
+        http_conn_linger(req->conn->callbacks->get_socket ? req->conn->callbacks->get_socket(req->conn) : NULL);
         ssize_t i = h2o_find_header(&req->res.headers, H2O_TOKEN_CONTENT_TYPE, -1);
         if (i != -1)
             req->res.headers.entries[i].value = h2o_iovec_init(H2O_STRLIT("application/json"));
@@ -45,20 +51,44 @@ static void json413_setup(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **sl
     h2o_setup_next_ostream(req, slot);
 }
 
-void http_errors_register(http_server_t *s, h2o_pathconf_t *fallback)
+/* A Status body built once by the one builder (util/apierr). */
+static char *status_body(apierr_kind_t kind, int retry_after, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static char *status_body(apierr_kind_t kind, int retry_after, size_t *len, const char *fmt, ...)
 {
+    apierr_t e = APIERR_INIT;
     buf_t b;
     buf_init(&b);
-    buf_printf(&b,
-               "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
-               "\"message\":\"the request body is too large (limit %zu bytes)\",\"reason\":\"RequestEntityTooLarge\","
-               "\"code\":413}",
-               s->cfg.max_body);
-    s->too_large_len = b.len;
-    s->too_large_json = buf_steal(&b);
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    e.kind = kind;
+    e.message = buf_steal(&b);
+    e.retry_after = retry_after;
+    char *body = apierr_status_body(&e, len);
+    apierr_clear(&e);
+    return body;
+}
+
+void http_errors_register(http_server_t *s, h2o_pathconf_t *fallback)
+{
+    /* kube-apiserver's wording (apimachinery NewRequestEntityTooLargeError) */
+    s->too_large_json = status_body(APIERR_TOO_LARGE, 0, &s->too_large_len, "Request entity too large: limit is %zu",
+                                    s->cfg.max_body);
+    s->busy_json = status_body(APIERR_TOO_MANY_REQUESTS, 1, &s->busy_len,
+                               "too many requests are waiting, please try again later");
+    s->down_json = status_body(APIERR_UNAVAILABLE, 1, &s->down_len, "the server is shutting down");
     json413_filter_t *f = (json413_filter_t *)h2o_create_filter(fallback, sizeof(*f));
     f->super.on_setup_ostream = json413_setup;
     f->srv = s;
+}
+
+void http_errors_free(http_server_t *s)
+{
+    free(s->too_large_json);
+    free(s->busy_json);
+    free(s->down_json);
 }
 
 const char *http_reason_phrase(int status)

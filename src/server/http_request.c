@@ -1,7 +1,9 @@
 /* Requests: the h2o handler entry, the accessors, plain responses and http_defer.
- * Accessors read the h2o request from whichever thread owns the request at the
- * time; that is safe because HTTP/1.1 in h2o 2.2.5 stops reading the socket while
- * a request is being handled, so h2o leaves the request alone until we respond. */
+ * Everything a request needs from h2o (method, path, query, headers) is copied on
+ * the loop thread when it arrives, so the accessors never touch h2o objects and
+ * may run on any thread, whatever the loop is doing meanwhile. The body is the
+ * exception: it points into h2o's input buffer, which HTTP/1.1 in h2o 2.2.5 leaves
+ * alone until the response has been sent. */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,23 +11,12 @@
 
 #include "server/server_int.h"
 
-typedef struct http_copy {
-    struct http_copy *next;
-    char s[];
-} http_copy_t;
-
 __thread http_loop_t *http_tls_loop;
 
 void http_req_unref(http_req_t *r)
 {
     if (atomic_fetch_sub(&r->refs, 1) != 1)
         return;
-    http_copy_t *c = r->copies;
-    while (c) {
-        http_copy_t *n = c->next;
-        free(c);
-        c = n;
-    }
     pthread_mutex_destroy(&r->lock);
     free(r->strs);
     free(r->remote);
@@ -45,6 +36,17 @@ static void on_pool_dispose(void *p)
         http_stream_req_gone(st);
 }
 
+/* Copies n bytes to *p as a NUL-terminated string and moves *p past it. */
+static char *copy_str(char **p, const char *src, size_t n)
+{
+    char *d = *p;
+    if (n)
+        memcpy(d, src, n);
+    d[n] = '\0';
+    *p = d + n + 1;
+    return d;
+}
+
 int http_on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     http_loop_t *loop = (http_loop_t *)req->conn->ctx;
@@ -62,17 +64,36 @@ int http_on_req(h2o_handler_t *self, h2o_req_t *req)
         q = req->path.base + req->query_at + 1;
         qlen = req->path.len - req->query_at - 1;
     }
-    r->strs = xmalloc(req->method.len + plen + qlen + 3);
-    r->method = r->strs;
-    memcpy(r->method, req->method.base, req->method.len);
-    r->method[req->method.len] = '\0';
-    r->path = r->method + req->method.len + 1;
-    memcpy(r->path, req->path.base, plen);
-    r->path[plen] = '\0';
-    r->query = r->path + plen + 1;
-    if (qlen)
-        memcpy(r->query, q, qlen);
-    r->query[qlen] = '\0';
+    /* One block for the header array and every string. Its size is bounded by what
+     * h2o accepted: a request head of at most H2O_MAX_REQLEN bytes. h2o keeps Host
+     * as the authority, outside req->headers: it is added back as "host" (without a
+     * Host header h2o points the authority at our hostconf's name). */
+    bool host = req->input.authority.base != NULL && req->input.authority.base != s->hostconf->authority.hostport.base;
+    size_t nh = req->headers.size + (host ? 1 : 0);
+    size_t total = nh * sizeof(http_in_hdr_t) + req->method.len + plen + qlen + 3;
+    for (size_t i = 0; i < req->headers.size; i++)
+        total += req->headers.entries[i].name->len + req->headers.entries[i].value.len + 2;
+    if (host)
+        total += sizeof "host" + req->input.authority.len + 1;
+    r->strs = xmalloc(total);
+    r->in_hdrs = (http_in_hdr_t *)r->strs;
+    r->nin_hdrs = nh;
+    char *p = r->strs + nh * sizeof(http_in_hdr_t);
+    r->method = copy_str(&p, req->method.base, req->method.len);
+    r->path = copy_str(&p, req->path.base, plen);
+    r->query = copy_str(&p, q, qlen);
+    size_t j = 0;
+    if (host) {
+        r->in_hdrs[j].nlen = 4;
+        r->in_hdrs[j].name = copy_str(&p, "host", 4);
+        r->in_hdrs[j++].value = copy_str(&p, req->input.authority.base, req->input.authority.len);
+    }
+    for (size_t i = 0; i < req->headers.size; i++, j++) {
+        const h2o_header_t *h = &req->headers.entries[i];
+        r->in_hdrs[j].nlen = h->name->len;
+        r->in_hdrs[j].name = copy_str(&p, h->name->base, h->name->len);
+        r->in_hdrs[j].value = copy_str(&p, h->value.base, h->value.len);
+    }
     r->body = req->entity.base ? req->entity.base : "";
     r->body_len = req->entity.base ? req->entity.len : 0;
     r->peerlen = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&r->peer);
@@ -96,23 +117,13 @@ const char *http_body(http_req_t *r, size_t *len)
 
 const char *http_header(http_req_t *r, const char *name)
 {
-    h2o_req_t *req = r->h2o;
-    if (!req || !name)
+    if (!name)
         return NULL;
     size_t nl = strlen(name);
-    for (size_t i = 0; i < req->headers.size; i++) {
-        const h2o_header_t *h = &req->headers.entries[i];
-        if (h->name->len != nl || strncasecmp(h->name->base, name, nl) != 0)
-            continue;
-        /* copies come from malloc, not the h2o pool: the pool is not thread-safe */
-        http_copy_t *c = xmalloc(sizeof *c + h->value.len + 1);
-        memcpy(c->s, h->value.base, h->value.len);
-        c->s[h->value.len] = '\0';
-        pthread_mutex_lock(&r->lock);
-        c->next = r->copies;
-        r->copies = c;
-        pthread_mutex_unlock(&r->lock);
-        return c->s;
+    for (size_t i = 0; i < r->nin_hdrs; i++) {
+        const http_in_hdr_t *h = &r->in_hdrs[i];
+        if (h->nlen == nl && strncasecmp(h->name, name, nl) == 0)
+            return h->value;
     }
     return NULL;
 }
@@ -179,6 +190,8 @@ http_header_kv_t *http_headers_copy(const http_header_kv_t *h, size_t n, size_t 
 void http_res_set_head(http_req_t *r, int status, const http_header_kv_t *h, size_t n)
 {
     h2o_req_t *req = r->h2o;
+    if (r->close_conn)
+        req->http1_is_persistent = 0; /* decided on another thread, applied here on the loop */
     req->res.status = status;
     req->res.reason = http_reason_phrase(status);
     for (size_t i = 0; i < n; i++) {
@@ -252,24 +265,18 @@ int http_defer(http_req_t *r, void (*fn)(http_req_t *r, void *arg), void *arg)
 {
     r->defer_fn = fn;
     r->defer_arg = arg;
-    int rc = http_pool_push(r->loop->srv->pool, r);
+    http_server_t *s = r->loop->srv;
+    int rc = http_pool_push(s->pool, r);
     if (rc == 0)
         return 0;
     http_header_kv_t h[] = {{"Content-Type", "application/json"}, {"Retry-After", "1"}};
     if (rc == -2) {
         /* overloaded: clients (client-go) back off and retry on 429 + Retry-After */
-        static const char busy[] = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
-                                   "\"message\":\"too many requests are waiting, please try again later\","
-                                   "\"reason\":\"TooManyRequests\",\"details\":{\"retryAfterSeconds\":1},\"code\":429}";
-        http_respond(r, 429, h, 2, busy, sizeof busy - 1);
-        return -1;
+        http_respond(r, 429, h, 2, s->busy_json, s->busy_len);
+    } else {
+        /* the pool has shut down: this request arrived during shutdown */
+        r->close_conn = true;
+        http_respond(r, 503, h, 2, s->down_json, s->down_len);
     }
-    /* the pool has shut down: this request arrived during shutdown */
-    static const char body[] = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
-                               "\"message\":\"the server is shutting down\",\"reason\":\"ServiceUnavailable\","
-                               "\"code\":503}";
-    if (r->h2o && http_tls_loop == r->loop)
-        r->h2o->http1_is_persistent = 0; /* no further requests on this connection */
-    http_respond(r, 503, h, 2, body, sizeof body - 1);
-    return -1;
+    return -1; /* answered; fn will not run, the caller still owns arg */
 }

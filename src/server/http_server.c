@@ -6,6 +6,7 @@
  * accept() ourselves (rather than h2o_evloop_socket_accept) to keep each fd:
  * shutdown closes idle keep-alive connections with shutdown(2) on it. */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -88,10 +89,13 @@ static void sockaddr_set_port(struct sockaddr_storage *ss, int port)
 
 /* ---- connections ---- */
 
+/* h2o has closed the connection (and its fd). */
 static void on_conn_close(void *data)
 {
     http_conn_t *c = data;
     http_loop_t *loop = c->loop;
+    if (c->linger_fd >= 0)
+        http_linger_start(loop, c->linger_fd);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -100,6 +104,17 @@ static void on_conn_close(void *data)
         c->next->prev = c->prev;
     loop->nconns--;
     free(c);
+}
+
+void http_conn_linger(h2o_socket_t *sock)
+{
+    if (!sock || sock->on_close.cb != on_conn_close)
+        return;
+    http_conn_t *c = sock->on_close.data;
+    /* h2o closes its fd before calling on_close: the dup has to exist already. If it
+     * cannot be made, h2o's plain close is what the client gets. */
+    if (c->linger_fd < 0)
+        c->linger_fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 0);
 }
 
 static void on_accept(h2o_socket_t *listener, const char *err);
@@ -144,6 +159,7 @@ static void on_accept(h2o_socket_t *listener, const char *err)
         h2o_socket_t *sock = h2o_evloop_socket_create(loop->evloop, fd, H2O_SOCKET_FLAG_IS_ACCEPTED_CONNECTION);
         http_conn_t *c = xcalloc(1, sizeof *c);
         c->fd = fd;
+        c->linger_fd = -1;
         c->loop = loop;
         c->next = loop->conns;
         if (loop->conns)
@@ -205,6 +221,7 @@ static void on_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *me
             stop_accepting(loop);
             loop->stopping = true;
             http_stream_end_all(loop);
+            http_linger_close_all(loop); /* they have their 413 and our FIN already */
             /* idle keep-alive connections see EOF; responses being written still finish */
             shutdown_conns(loop, SHUT_RD);
             loop->stop_phase = 1;
@@ -246,6 +263,7 @@ static void loop_dispose(http_loop_t *loop)
     h2o_multithread_unregister_receiver(loop->ctx.queue, &loop->receiver);
     h2o_multithread_queue_t *queue = loop->ctx.queue;
     h2o_timeout_dispose(loop->evloop, &loop->accept_backoff);
+    http_linger_dispose(loop);
     h2o_context_dispose(&loop->ctx);
     free(queue); /* h2o 2.2.5's evloop destroy_queue closes the pipe but never frees the struct */
     h2o_evloop_destroy(loop->evloop);
@@ -264,6 +282,7 @@ static int loop_init(http_server_t *s, http_loop_t *loop)
     loop->evloop = h2o_evloop_create();
     h2o_context_init(&loop->ctx, loop->evloop, &s->config);
     h2o_timeout_init(loop->evloop, &loop->accept_backoff, 100);
+    http_linger_init(loop);
     loop->accept_resume.cb = on_accept_resume;
     loop->accept_ctx.ctx = &loop->ctx;
     loop->accept_ctx.hosts = s->config.hosts;
@@ -336,6 +355,12 @@ http_server_t *http_server_new(const http_config_t *cfg, http_handler_fn handler
         s->cfg.stream_max_pending = 8 * 1024 * 1024;
     if (s->cfg.max_queued == 0)
         s->cfg.max_queued = 4096;
+    if (s->cfg.linger_ms <= 0)
+        s->cfg.linger_ms = 5000;
+    if (s->cfg.linger_max == 0) {
+        size_t cap = 64u * 1024 * 1024;
+        s->cfg.linger_max = s->cfg.max_body <= cap / 8 ? 8 * s->cfg.max_body : cap;
+    }
     s->handler = handler;
     s->ctx = ctx;
     pthread_mutex_init(&s->ready_lock, NULL);
@@ -445,7 +470,7 @@ void http_server_free(http_server_t *s)
         loop_dispose(&s->loops[i]);
     free(s->loops);
     h2o_config_dispose(&s->config);
-    free(s->too_large_json);
+    http_errors_free(s);
     free((char *)s->cfg.listen);
     pthread_cond_destroy(&s->ready_cond);
     pthread_mutex_destroy(&s->ready_lock);

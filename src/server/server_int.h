@@ -20,6 +20,7 @@
 
 typedef struct http_loop http_loop_t;
 typedef struct http_pool http_pool_t;
+typedef struct http_linger http_linger_t;
 
 /* A message posted to a loop; embedded in the object it acts on. */
 enum { HTTP_MSG_RESPOND, HTTP_MSG_STREAM_BEGIN, HTTP_MSG_STREAM_WAKE, HTTP_MSG_STOP_ACCEPT, HTTP_MSG_SHUTDOWN };
@@ -32,6 +33,7 @@ typedef struct http_msg {
 /* One accepted connection, tracked so shutdown can close idle keep-alive sockets. */
 typedef struct http_conn {
     int fd;
+    int linger_fd;                   /* >= 0: a dup of fd, drained after h2o closes (413) */
     http_loop_t *loop;
     struct http_conn *prev, *next;
 } http_conn_t;
@@ -54,6 +56,9 @@ struct http_loop {
     h2o_timeout_entry_t accept_resume;
     int64_t accept_warned_ms;
     struct http_stream *streams;     /* open streams owned by this loop */
+    http_linger_t *lingers;          /* connections draining after a 413 */
+    size_t nlingers;
+    h2o_timeout_t linger_idle, linger_total;
     bool stopping;
     int64_t stop_deadline_ms;
     int stop_phase;                  /* 0 running, 1 read side shut, 2 both sides shut */
@@ -66,8 +71,12 @@ struct http_server {
     void *ctx;
     h2o_globalconf_t config;
     h2o_hostconf_t *hostconf;
-    char *too_large_json;            /* the 413 Status body */
+    char *too_large_json;            /* Status bodies the transport answers itself: 413, */
     size_t too_large_len;
+    char *busy_json;                 /* 429 (pool queue full), */
+    size_t busy_len;
+    char *down_json;                 /* 503 (pool shut down) */
+    size_t down_len;
     int port;
     int nloops;
     http_loop_t *loops;
@@ -78,20 +87,29 @@ struct http_server {
     int nready;
 };
 
+/* A request header copied on the loop thread; name in h2o's lower case. */
+typedef struct http_in_hdr {
+    const char *name, *value;        /* NUL-terminated, inside http_req_t.strs */
+    size_t nlen;
+} http_in_hdr_t;
+
 struct http_req {
     http_loop_t *loop;
-    h2o_req_t *h2o;                  /* NULL once h2o has disposed the request (loop thread) */
+    h2o_req_t *h2o;                  /* loop thread only; NULL once h2o has disposed the request */
     atomic_int refs;
-    char *method, *path, *query;     /* NUL-terminated copies (one allocation: strs) */
-    char *strs;
+    /* copied in http_on_req, read-only afterwards: any thread may read them without a lock */
+    char *strs;                      /* one allocation: the header array, then every string */
+    char *method, *path, *query;     /* NUL-terminated */
+    http_in_hdr_t *in_hdrs;          /* request headers in arrival order */
+    size_t nin_hdrs;
     const char *body;
     size_t body_len;
     struct sockaddr_storage peer;
     socklen_t peerlen;
+    pthread_mutex_t lock;            /* guards remote */
     char *remote;                    /* formatted lazily */
-    pthread_mutex_t lock;            /* guards copies and remote */
-    struct http_copy *copies;        /* header values handed out by http_header */
     bool responded;                  /* a response or stream was started (exactly-once check) */
+    bool close_conn;                 /* no further requests on this connection (applied on the loop) */
     /* response, written by the responding thread before posting msg */
     http_msg_t msg;
     int status;
@@ -110,6 +128,19 @@ struct http_req {
 /* ---- http_server.c ---- */
 extern __thread http_loop_t *http_tls_loop;
 void http_loop_post(http_loop_t *loop, http_msg_t *m);
+/* The response on sock's connection is h2o's 413: keep the connection up past h2o's
+ * close and drain it (loop thread). No-op for sockets that are not our connections. */
+void http_conn_linger(h2o_socket_t *sock);
+
+/* ---- http_linger.c ---- */
+void http_linger_init(http_loop_t *loop);
+/* Closes what is still lingering and disposes the timers (loop thread, at exit). */
+void http_linger_dispose(http_loop_t *loop);
+/* Takes fd (a dup of a connection h2o has closed): FIN, then discard what the client
+ * still sends until EOF, cfg.linger_max bytes, an idle second or cfg.linger_ms. */
+void http_linger_start(http_loop_t *loop, int fd);
+/* Shutdown: close every lingering connection now. */
+void http_linger_close_all(http_loop_t *loop);
 
 /* ---- http_request.c ---- */
 int http_on_req(h2o_handler_t *self, h2o_req_t *req);
@@ -143,8 +174,10 @@ void http_pool_free(http_pool_t *p);
 void http_h2o_tls_drain(void);
 
 /* ---- http_errors.c ---- */
-/* Registers the filter that turns h2o's own text 413 into a Kubernetes Status. */
+/* Builds the transport's Status bodies and registers the filter that turns h2o's own
+ * text 413 into a Kubernetes Status. */
 void http_errors_register(http_server_t *s, h2o_pathconf_t *fallback);
+void http_errors_free(http_server_t *s);
 const char *http_reason_phrase(int status);
 
 #endif

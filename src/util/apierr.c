@@ -70,6 +70,81 @@ void apierr_clear(apierr_t *err)
     err->retry_after = 0;
 }
 
+/* ---- Status ---- */
+
+/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, surrogates or
+ * code points above U+10FFFF), 0 if invalid. */
+static size_t utf8_seq_len(const unsigned char *s)
+{
+    if (s[0] < 0x80)
+        return 1;
+    size_t n = s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3 : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0; /* also stops at the NUL: s[i] is never read past it */
+    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] > 0x9F) || (s[0] == 0xF0 && s[1] < 0x90) ||
+        (s[0] == 0xF4 && s[1] > 0x8F))
+        return 0;
+    return n;
+}
+
+/* A JSON string of msg, invalid UTF-8 replaced by U+FFFD (jansson refuses it). */
+static json_t *message_string(const char *msg)
+{
+    json_t *j = json_string(msg);
+    if (j)
+        return j;
+    buf_t b;
+    buf_init(&b);
+    buf_puts(&b, "");
+    for (const unsigned char *p = (const unsigned char *)msg; *p;) {
+        size_t n = utf8_seq_len(p);
+        if (n) {
+            buf_append(&b, p, n);
+            p += n;
+        } else {
+            buf_puts(&b, "\xEF\xBF\xBD");
+            p++;
+        }
+    }
+    j = json_string(b.data);
+    buf_free(&b);
+    return j ? j : json_string("");
+}
+
+json_t *apierr_status_json(const apierr_t *err)
+{
+    apierr_kind_t k = !err || err->kind == APIERR_OK ? APIERR_INTERNAL : err->kind;
+    const char *msg = err && err->message ? err->message : "";
+    json_t *s = json_pack("{s:s, s:s, s:{}, s:s, s:o, s:s, s:i}", "kind", "Status", "apiVersion", "v1", "metadata",
+                          "status", "Failure", "message", message_string(msg), "reason", apierr_reason(k), "code",
+                          apierr_http_code(k));
+    if (!s)
+        return NULL;
+    json_t *details = err && err->details ? json_deep_copy(err->details) : NULL;
+    if (err && err->retry_after) {
+        if (!details)
+            details = json_object();
+        json_object_set_new(details, "retryAfterSeconds", json_integer(err->retry_after));
+    }
+    if (details)
+        json_object_set_new(s, "details", details);
+    return s;
+}
+
+char *apierr_status_body(const apierr_t *err, size_t *len)
+{
+    json_t *s = apierr_status_json(err);
+    char *body = s ? json_dumps(s, JSON_COMPACT) : NULL;
+    json_decref(s);
+    if (!body) /* out of memory only: never answer without a Status */
+        body = xstrdup("{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+                       "\"message\":\"internal error\",\"reason\":\"InternalError\",\"code\":500}");
+    if (len)
+        *len = strlen(body);
+    return body;
+}
+
 static json_t *name_details(const char *resource, const char *group, const char *name)
 {
     json_t *d = json_object();

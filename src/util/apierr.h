@@ -55,6 +55,14 @@ int apierr_set_details(apierr_t *err, apierr_kind_t kind, json_t *details, const
 bool apierr_is_set(const apierr_t *err);
 void apierr_clear(apierr_t *err);
 
+/* The Kubernetes Status (status "Failure") for err: kind, apiVersion, metadata, message, reason,
+ * code, details (a copy) with retryAfterSeconds when retry_after is set. An unset err is an
+ * InternalError. Invalid UTF-8 in the message (a %ff from a request path) becomes U+FFFD, as
+ * Go's encoding/json does, so the Status is always encodable. New reference. */
+json_t *apierr_status_json(const apierr_t *err);
+/* The same Status as compact JSON: malloc'ed, NUL-terminated, never NULL; *len its length. */
+char *apierr_status_body(const apierr_t *err, size_t *len);
+
 /* Common messages, Kubernetes wording. resource is the plural ("imagestreams"),
  * group "image.openshift.io"; details carry {name, group, kind: resource}. */
 int apierr_not_found(apierr_t *err, const char *resource, const char *group, const char *name);

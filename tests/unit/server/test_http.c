@@ -159,11 +159,54 @@ static void deferred_gate(http_req_t *r, void *arg)
     http_respond(r, 200, NULL, 0, "done", 4);
 }
 
+/* Pool thread: every header lookup reads the copy made on the loop thread. */
+static void deferred_headers(http_req_t *r, void *arg)
+{
+    (void)arg;
+    usleep(20000); /* the loop has long gone back to its other connections */
+    const char *names[] = {"x-dup", "X-MIXED-case", "HOST", "x-empty", "X-Absent", "Content-Length"};
+    buf_t b;
+    buf_init(&b);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const char *v = http_header(r, names[i]);
+        buf_printf(&b, "%s%s", i ? "|" : "", v ? v : "(null)");
+    }
+    const char *again = http_header(r, "x-dup");
+    buf_printf(&b, "|%s", again == http_header(r, "X-Dup") ? "same" : "differs");
+    size_t len = b.len;
+    http_respond_owned(r, 200, NULL, 0, buf_steal(&b), len);
+}
+
+/* A heap argument for http_defer, counted so a test sees every one freed: by the pool
+ * function when it runs, by the handler when http_defer refused (429/503). */
+static atomic_int owned_allocs, owned_frees, owned_refused;
+
+static void deferred_owned(http_req_t *r, void *arg)
+{
+    pthread_mutex_lock(&gate_lock);
+    while (!gate_open)
+        pthread_cond_wait(&gate_cond, &gate_lock);
+    pthread_mutex_unlock(&gate_lock);
+    http_respond(r, 200, NULL, 0, arg, strlen(arg));
+    free(arg);
+    atomic_fetch_add(&owned_frees, 1);
+}
+
 static void handler(http_req_t *r, void *ctx)
 {
     const char *path = http_path(r);
-    if (strcmp(path, "/defer-echo") == 0) {
-        http_defer(r, deferred_echo, NULL);
+    if (strcmp(path, "/defer-owned") == 0) {
+        char *arg = xstrdup("owned");
+        atomic_fetch_add(&owned_allocs, 1);
+        if (http_defer(r, deferred_owned, arg) != 0) { /* answered already; arg is still ours */
+            free(arg);
+            atomic_fetch_add(&owned_frees, 1);
+            atomic_fetch_add(&owned_refused, 1);
+        }
+    } else if (strcmp(path, "/defer-headers") == 0) {
+        assert_int_equal(http_defer(r, deferred_headers, NULL), 0);
+    } else if (strcmp(path, "/defer-echo") == 0) {
+        assert_int_equal(http_defer(r, deferred_echo, NULL), 0);
     } else if (strcmp(path, "/echo") == 0) {
         size_t len;
         const char *body = http_body(r, &len);
@@ -179,9 +222,9 @@ static void handler(http_req_t *r, void *ctx)
         http_header_kv_t h[] = {{"Content-Type", "text/plain"}, {"X-Custom", "yes"}};
         http_respond_owned(r, 200, h, 2, body, strlen(body));
     } else if (strcmp(path, "/gate") == 0) {
-        http_defer(r, deferred_gate, NULL);
+        (void)!http_defer(r, deferred_gate, NULL); /* a refusal is answered by the transport */
     } else if (strcmp(path, "/defer") == 0) {
-        http_defer(r, deferred, "from the pool");
+        assert_int_equal(http_defer(r, deferred, "from the pool"), 0);
     } else if (strcmp(path, "/stream") == 0) {
         start_stream(r, 0);
     } else if (strcmp(path, "/stream-forever") == 0) {
@@ -490,7 +533,7 @@ static void test_post_no_content_type(void **state)
 
 static const char *status_413 =
     "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
-    "\"message\":\"the request body is too large (limit %d bytes)\",\"reason\":\"RequestEntityTooLarge\",\"code\":413}";
+    "\"message\":\"Request entity too large: limit is %d\",\"reason\":\"RequestEntityTooLarge\",\"code\":413}";
 
 static void test_body_too_large(void **state)
 {
@@ -543,6 +586,115 @@ static void test_body_too_large(void **state)
     assert_true(conn_eof(c)); /* h2o closes after a 413 */
     conn_close(c);
     http_server_free(s);
+}
+
+/* Sends everything, blocking, before reading anything (as Python's http.client does). */
+static bool send_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w <= 0)
+            return false;
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+/* Regression: h2o answered 413 and closed while the body was still arriving; the unread
+ * data made the kernel reset the connection and the client lost the 413. Now the server
+ * drains the body (lingering close): a client that writes 5 MiB first still reads it. */
+static void test_body_too_large_linger(void **state)
+{
+    fixture_t *f = *state;
+    size_t n = 5 * 1024 * 1024;
+    char *big = malloc(n);
+    memset(big, 'z', n);
+    char want[512];
+    snprintf(want, sizeof want, status_413, 3145728);
+    for (int chunked = 0; chunked < 2; chunked++) {
+        conn_t *c = conn_open(f->port);
+        if (chunked)
+            conn_sends(c, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n500000\r\n");
+        else
+            conn_sends(c, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5242880\r\n\r\n");
+        assert_true(send_all(c->fd, big, n)); /* no EPIPE/ECONNRESET while writing */
+        if (chunked)
+            conn_sends(c, "\r\n0\r\n\r\n");
+        resp_t r;
+        assert_int_equal(read_response(c, &r), 0);
+        assert_int_equal(r.status, 413);
+        assert_string_equal(r.body.data, want);
+        buf_free(&r.body);
+        assert_true(conn_eof(c)); /* then FIN, not RST */
+        conn_close(c);
+    }
+    free(big);
+}
+
+/* A client that keeps sending slowly is cut off at the linger deadline; one that stops
+ * sending is closed after an idle second; other clients are served meanwhile, and
+ * shutdown does not wait for lingering connections. */
+static void test_linger_deadline(void **state)
+{
+    http_config_t cfg = {.listen = "127.0.0.1:0", .threads = 1, .pool_threads = 1, .max_body = 1024,
+                         .linger_ms = 800};
+    http_server_t *s = start_server(&cfg);
+    int port = http_server_port(s);
+    char chunk[512];
+    memset(chunk, 's', sizeof chunk);
+
+    conn_t *slow = conn_open(port);
+    conn_sends(slow, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 104857600\r\n\r\n");
+    resp_t r;
+    assert_int_equal(read_response(slow, &r), 0);
+    assert_int_equal(r.status, 413);
+    buf_free(&r.body);
+    int64_t t0 = time_mono_ms(), failed_at = -1;
+    for (int i = 0; i < 100; i++) {
+        if (!send_all(slow->fd, chunk, sizeof chunk)) {
+            failed_at = time_mono_ms() - t0;
+            break;
+        }
+        if (i == 3) { /* meanwhile the loop serves others */
+            conn_t *other = conn_open(port);
+            conn_sends(other, "GET /info HTTP/1.1\r\nHost: x\r\n\r\n");
+            assert_int_equal(read_response(other, &r), 0);
+            assert_int_equal(r.status, 200);
+            buf_free(&r.body);
+            conn_close(other);
+        }
+        usleep(50000);
+    }
+    assert_true(failed_at >= 500 && failed_at < 3000); /* the server closed at its deadline */
+    conn_close(slow);
+
+    /* stops sending: closed after the idle time, well before anything else */
+    conn_t *idle = conn_open(port);
+    conn_sends(idle, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 104857600\r\n\r\n");
+    assert_int_equal(read_response(idle, &r), 0);
+    assert_int_equal(r.status, 413);
+    buf_free(&r.body);
+    usleep(1200000);
+    bool closed = false;
+    for (int i = 0; i < 5 && !closed; i++) { /* the first send after a close draws the RST */
+        closed = !send_all(idle->fd, chunk, sizeof chunk);
+        usleep(20000);
+    }
+    assert_true(closed);
+    conn_close(idle);
+
+    /* shutdown with a connection still lingering is prompt */
+    conn_t *last = conn_open(port);
+    conn_sends(last, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 104857600\r\n\r\n");
+    assert_int_equal(read_response(last, &r), 0);
+    assert_int_equal(r.status, 413);
+    buf_free(&r.body);
+    assert_true(send_all(last->fd, chunk, sizeof chunk));
+    int64_t t1 = time_mono_ms();
+    http_server_free(s);
+    assert_true(time_mono_ms() - t1 < 700);
+    conn_close(last);
 }
 
 static void test_defer(void **state)
@@ -679,6 +831,90 @@ static void test_defer_overload(void **state)
     http_server_free(s);
 }
 
+/* Regression: http_defer answered a refusal itself but never ran nor freed the caller's
+ * argument (one leak per 429). Now it returns -1 and the caller frees. One pool thread
+ * held by the gate, one request queued: every other concurrent request is refused. */
+#define OWNED_CLIENTS 24
+
+static void test_defer_refused_frees(void **state)
+{
+    http_config_t cfg = {.listen = "127.0.0.1:0", .threads = 1, .pool_threads = 1, .max_queued = 1};
+    http_server_t *s = start_server(&cfg);
+    int port = http_server_port(s);
+    atomic_store(&owned_allocs, 0);
+    atomic_store(&owned_frees, 0);
+    atomic_store(&owned_refused, 0);
+    gate_open = false;
+    conn_t *c[OWNED_CLIENTS];
+    for (int i = 0; i < OWNED_CLIENTS; i++) {
+        c[i] = conn_open(port);
+        conn_sends(c[i], "POST /defer-owned HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}");
+    }
+    /* the refused ones are answered while the gate is still shut */
+    assert_true(wait_for(&owned_refused, OWNED_CLIENTS - 2, 5000));
+    int n429 = 0;
+    for (int i = 0; i < OWNED_CLIENTS && n429 < OWNED_CLIENTS - 2; i++) {
+        struct timeval tv = {.tv_usec = 200000};
+        setsockopt(c[i]->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        resp_t r;
+        if (read_response(c[i], &r) != 0)
+            continue; /* one of the two the pool holds */
+        assert_int_equal(r.status, 429);
+        char v[64];
+        assert_string_equal(resp_header(&r, "Retry-After", v, sizeof v), "1");
+        assert_non_null(strstr(r.body.data, "\"reason\":\"TooManyRequests\""));
+        assert_non_null(strstr(r.body.data, "\"retryAfterSeconds\":1"));
+        buf_free(&r.body);
+        n429++;
+        conn_close(c[i]);
+        c[i] = NULL;
+    }
+    assert_int_equal(n429, OWNED_CLIENTS - 2);
+    pthread_mutex_lock(&gate_lock);
+    gate_open = true;
+    pthread_cond_broadcast(&gate_cond);
+    pthread_mutex_unlock(&gate_lock);
+    for (int i = 0; i < OWNED_CLIENTS; i++) {
+        if (!c[i])
+            continue;
+        struct timeval tv = {.tv_sec = 10};
+        setsockopt(c[i]->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        resp_t r;
+        assert_int_equal(read_response(c[i], &r), 0);
+        assert_int_equal(r.status, 200);
+        assert_string_equal(r.body.data, "owned");
+        buf_free(&r.body);
+        conn_close(c[i]);
+    }
+    http_server_free(s);
+    assert_int_equal(atomic_load(&owned_allocs), OWNED_CLIENTS);
+    assert_int_equal(atomic_load(&owned_frees), OWNED_CLIENTS); /* and LeakSanitizer agrees */
+}
+
+/* http_header on a pool thread reads the copy made on the loop thread: first of a
+ * repeated name, case-insensitive, Host included (h2o keeps it outside its header list). */
+static void test_header_copy(void **state)
+{
+    fixture_t *f = *state;
+    conn_t *c = conn_open(f->port);
+    for (int i = 0; i < 3; i++) {
+        conn_sends(c, "GET /defer-headers HTTP/1.1\r\nHost: example.test:8443\r\nX-Dup: first\r\n"
+                      "x-mixed-CASE: MiXeD vAlUe\r\nX-Dup: second\r\nX-Empty:\r\n\r\n");
+        resp_t r;
+        assert_int_equal(read_response(c, &r), 0);
+        assert_int_equal(r.status, 200);
+        assert_string_equal(r.body.data, "first|MiXeD vAlUe|example.test:8443||(null)|(null)|same");
+        buf_free(&r.body);
+    }
+    /* no Host header: none is made up */
+    conn_sends(c, "GET /defer-headers HTTP/1.0\r\nX-Dup: only\r\n\r\n");
+    resp_t r;
+    assert_int_equal(read_response(c, &r), 0);
+    assert_string_equal(r.body.data, "only|(null)|(null)|(null)|(null)|(null)|same");
+    buf_free(&r.body);
+    conn_close(c);
+}
+
 static void test_stream(void **state)
 {
     fixture_t *f = *state;
@@ -811,9 +1047,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_post_chunked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_post_no_content_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_body_too_large, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_body_too_large_linger, setup, teardown),
+        cmocka_unit_test(test_linger_deadline),
         cmocka_unit_test_setup_teardown(test_defer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_defer_concurrent, setup, teardown),
         cmocka_unit_test(test_defer_overload),
+        cmocka_unit_test(test_defer_refused_frees),
+        cmocka_unit_test_setup_teardown(test_header_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_client_gone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_slow_client, setup, teardown),

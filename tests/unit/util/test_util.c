@@ -129,6 +129,72 @@ static void test_invalid_message(void **state)
     apierr_clear(&err);
 }
 
+/* The one Status builder: transport (413/429/503) and api errors all come from here. */
+static void test_status_json(void **state)
+{
+    apierr_t err = APIERR_INIT;
+    size_t len = 0;
+    char *body = apierr_status_body(&err, &len); /* unset: an internal error, never an empty answer */
+    assert_string_equal(body, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+                              "\"message\":\"\",\"reason\":\"InternalError\",\"code\":500}");
+    assert_int_equal(len, strlen(body));
+    free(body);
+
+    apierr_set(&err, APIERR_TOO_LARGE, "Request entity too large: limit is %d", 3145728);
+    body = apierr_status_body(&err, &len);
+    assert_string_equal(body, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+                              "\"message\":\"Request entity too large: limit is 3145728\","
+                              "\"reason\":\"RequestEntityTooLarge\",\"code\":413}");
+    free(body);
+    apierr_clear(&err);
+
+    /* details are copied; retryAfterSeconds is added to them (or to a new object) */
+    apierr_not_found(&err, "imagestreams", "image.openshift.io", "foo");
+    err.retry_after = 3;
+    json_t *s = apierr_status_json(&err);
+    assert_string_equal(json_string_value(json_object_get(s, "reason")), "NotFound");
+    assert_int_equal(json_integer_value(json_object_get(s, "code")), 404);
+    assert_string_equal(json_string_value(json_object_get(s, "message")),
+                        "imagestreams.image.openshift.io \"foo\" not found");
+    json_t *d = json_object_get(s, "details");
+    assert_string_equal(json_string_value(json_object_get(d, "name")), "foo");
+    assert_string_equal(json_string_value(json_object_get(d, "kind")), "imagestreams");
+    assert_int_equal(json_integer_value(json_object_get(d, "retryAfterSeconds")), 3);
+    assert_null(json_object_get(err.details, "retryAfterSeconds")); /* err itself is untouched */
+    json_decref(s);
+    apierr_clear(&err);
+
+    apierr_set(&err, APIERR_TOO_MANY_REQUESTS, "too many requests");
+    err.retry_after = 1;
+    s = apierr_status_json(&err);
+    assert_int_equal(json_integer_value(json_object_get(s, "code")), 429);
+    assert_string_equal(json_string_value(json_object_get(s, "reason")), "TooManyRequests");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(s, "details"), "retryAfterSeconds")), 1);
+    json_decref(s);
+    apierr_clear(&err);
+
+    apierr_set(&err, APIERR_UNAVAILABLE, "down");
+    s = apierr_status_json(&err);
+    assert_int_equal(json_integer_value(json_object_get(s, "code")), 503);
+    assert_string_equal(json_string_value(json_object_get(s, "reason")), "ServiceUnavailable");
+    assert_null(json_object_get(s, "details"));
+    json_decref(s);
+    apierr_clear(&err);
+
+    /* invalid UTF-8 (a lone byte, a truncated sequence, an overlong, a surrogate) -> U+FFFD each;
+     * valid multi-byte characters are kept */
+    apierr_set(&err, APIERR_NOT_FOUND, "a\xff b\xc3 c\xc0\xaf d\xed\xa0\x80 \xc3\xa9\xe2\x82\xac");
+    s = apierr_status_json(&err);
+    assert_string_equal(json_string_value(json_object_get(s, "message")),
+                        "a\xEF\xBF\xBD b\xEF\xBF\xBD c\xEF\xBF\xBD\xEF\xBF\xBD d\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD "
+                        "\xc3\xa9\xe2\x82\xac");
+    json_decref(s);
+    body = apierr_status_body(&err, &len);
+    assert_non_null(strstr(body, "a\xEF\xBF\xBD b"));
+    free(body);
+    apierr_clear(&err);
+}
+
 static void test_time(void **state)
 {
     time_t t;
@@ -158,6 +224,7 @@ int main(void)
         cmocka_unit_test(test_url_decode),
         cmocka_unit_test(test_parse_bool),    cmocka_unit_test(test_base64url),
         cmocka_unit_test(test_invalid_message), cmocka_unit_test(test_time),
+        cmocka_unit_test(test_status_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
