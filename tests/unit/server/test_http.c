@@ -850,42 +850,37 @@ static void test_defer_refused_frees(void **state)
         c[i] = conn_open(port);
         conn_sends(c[i], "POST /defer-owned HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}");
     }
-    /* the refused ones are answered while the gate is still shut */
+    /* at most two are held (one on the pool thread behind the gate, one queued): the
+     * others are refused, and answered while the gate is still shut */
     assert_true(wait_for(&owned_refused, OWNED_CLIENTS - 2, 5000));
-    int n429 = 0;
-    for (int i = 0; i < OWNED_CLIENTS && n429 < OWNED_CLIENTS - 2; i++) {
-        struct timeval tv = {.tv_usec = 200000};
-        setsockopt(c[i]->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        resp_t r;
-        if (read_response(c[i], &r) != 0)
-            continue; /* one of the two the pool holds */
-        assert_int_equal(r.status, 429);
-        char v[64];
-        assert_string_equal(resp_header(&r, "Retry-After", v, sizeof v), "1");
-        assert_non_null(strstr(r.body.data, "\"reason\":\"TooManyRequests\""));
-        assert_non_null(strstr(r.body.data, "\"retryAfterSeconds\":1"));
-        buf_free(&r.body);
-        n429++;
-        conn_close(c[i]);
-        c[i] = NULL;
-    }
-    assert_int_equal(n429, OWNED_CLIENTS - 2);
     pthread_mutex_lock(&gate_lock);
     gate_open = true;
     pthread_cond_broadcast(&gate_cond);
     pthread_mutex_unlock(&gate_lock);
+    int n429 = 0, n200 = 0;
     for (int i = 0; i < OWNED_CLIENTS; i++) {
-        if (!c[i])
-            continue;
         struct timeval tv = {.tv_sec = 10};
         setsockopt(c[i]->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         resp_t r;
         assert_int_equal(read_response(c[i], &r), 0);
-        assert_int_equal(r.status, 200);
-        assert_string_equal(r.body.data, "owned");
+        if (r.status == 429) {
+            char v[64];
+            assert_string_equal(resp_header(&r, "Retry-After", v, sizeof v), "1");
+            assert_non_null(strstr(r.body.data, "\"reason\":\"TooManyRequests\""));
+            assert_non_null(strstr(r.body.data, "\"retryAfterSeconds\":1"));
+            n429++;
+        } else {
+            assert_int_equal(r.status, 200);
+            assert_string_equal(r.body.data, "owned");
+            n200++;
+        }
         buf_free(&r.body);
         conn_close(c[i]);
     }
+    /* how many the pool took depends on when its thread woke; each refusal was answered */
+    assert_int_equal(n429, atomic_load(&owned_refused));
+    assert_int_equal(n429 + n200, OWNED_CLIENTS);
+    assert_true(n200 >= 1 && n200 <= 2);
     http_server_free(s);
     assert_int_equal(atomic_load(&owned_allocs), OWNED_CLIENTS);
     assert_int_equal(atomic_load(&owned_frees), OWNED_CLIENTS); /* and LeakSanitizer agrees */
