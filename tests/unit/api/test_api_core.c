@@ -28,6 +28,28 @@ static void test_accept(void **state)
     assert_int_equal(api_accept_parse("application/json;as=Table;g=other.io,application/yaml"), ACCEPT_YAML);
 }
 
+/* Content-Type classification of create/update bodies and of PATCH (verbs_write.c) */
+static void test_content_type(void **state)
+{
+    assert_int_equal(api_content_type_kind(NULL), CT_BODY_JSON);   /* no header: JSON */
+    assert_int_equal(api_content_type_kind(""), CT_BODY_JSON);
+    assert_int_equal(api_content_type_kind("application/json"), CT_BODY_JSON);
+    assert_int_equal(api_content_type_kind("Application/JSON; charset=utf-8"), CT_BODY_JSON);
+    assert_int_equal(api_content_type_kind("application/yaml"), CT_BODY_YAML);
+    assert_int_equal(api_content_type_kind("application/apply-patch+yaml"), CT_BODY_YAML);
+    assert_int_equal(api_content_type_kind("application/vnd.kubernetes.protobuf"), -1);
+    assert_int_equal(api_content_type_kind("application/json-patch+json"), -1);
+    assert_int_equal(api_content_type_kind("application/jsonx"), -1);
+    assert_int_equal(api_patch_type("application/merge-patch+json"), PT_MERGE);
+    assert_int_equal(api_patch_type("application/json-patch+json; charset=utf-8"), PT_JSON);
+    assert_int_equal(api_patch_type("application/strategic-merge-patch+json"), PT_STRATEGIC);
+    assert_int_equal(api_patch_type("application/apply-patch+yaml"), PT_APPLY);
+    assert_int_equal(api_patch_type("application/apply-patch+json"), PT_APPLY);
+    assert_int_equal(api_patch_type(NULL), -1);   /* application/json is no patch type */
+    assert_int_equal(api_patch_type("application/json"), -1);
+    assert_int_equal(api_patch_type("application/merge-patch+jsonx"), -1);
+}
+
 static json_t *find_resource(json_t *resources, const char *name)
 {
     size_t i;
@@ -117,6 +139,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_accept),
+        cmocka_unit_test(test_content_type),
         cmocka_unit_test(test_discovery),
         cmocka_unit_test(test_table_age_cell),
     };
