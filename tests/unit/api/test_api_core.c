@@ -50,6 +50,44 @@ static void test_content_type(void **state)
     assert_int_equal(api_patch_type("application/merge-patch+jsonx"), -1);
 }
 
+static int route(api_t *a, const char *method, const char *rest, const char *query, char **name)
+{
+    api_req_t *r = api_req_new(a, NULL);
+    int rc = api_route_parse(r, method, rest, query);
+    *name = rc == 0 && r->name ? xstrdup(r->name) : NULL;
+    api_req_free(r);
+    return rc;
+}
+
+/* Found by fuzz_route: a segment decoding to a NUL (%00) was cut there, so
+ * DELETE imagestreams/foo%00bar deleted foo. Such a segment names nothing now. */
+static void test_route_nul_segment(void **state)
+{
+    api_t a;
+    memset(&a, 0, sizeof a);
+    a.cfg.kinds = image_kinds(&a.cfg.nkinds);
+    kinds_init(&a);
+    char *name;
+    assert_int_equal(route(&a, "DELETE", "namespaces/default/imagestreams/foo", "", &name), 0);
+    assert_string_equal(name, "foo");
+    free(name);
+    assert_int_equal(route(&a, "GET", "namespaces/default/imagestreams/f%6fo", "", &name), 0);
+    assert_string_equal(name, "foo");
+    free(name);
+    assert_int_equal(route(&a, "DELETE", "namespaces/default/imagestreams/foo%00bar", "", &name), ROUTE_NOT_FOUND);
+    assert_null(name);
+    assert_int_equal(route(&a, "PUT", "namespaces/default/imagestreams/foo%00", "", &name), ROUTE_NOT_FOUND);
+    assert_int_equal(route(&a, "GET", "namespaces/default%00x/imagestreams/foo", "", &name), ROUTE_NOT_FOUND);
+    assert_int_equal(route(&a, "GET", "imagestreams%00x", "", &name), ROUTE_NOT_FOUND);
+    assert_int_equal(route(&a, "GET", "namespaces/default/imagestreams/foo/status%00", "", &name), ROUTE_NOT_FOUND);
+    assert_int_equal(route(&a, "GET", "watch%00/imagestreams", "", &name), ROUTE_NOT_FOUND);
+    /* %25 is a literal '%', not the start of an escape */
+    assert_int_equal(route(&a, "GET", "namespaces/default/imagestreams/a%2500", "", &name), 0);
+    assert_string_equal(name, "a%00");
+    free(name);
+    kinds_free(&a);
+}
+
 static json_t *find_resource(json_t *resources, const char *name)
 {
     size_t i;
@@ -140,6 +178,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_accept),
         cmocka_unit_test(test_content_type),
+        cmocka_unit_test(test_route_nul_segment),
         cmocka_unit_test(test_discovery),
         cmocka_unit_test(test_table_age_cell),
     };
