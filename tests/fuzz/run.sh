@@ -25,10 +25,11 @@ CC=${CC:-clang}
 OUT=${FUZZ_OUT:-build-fuzz/fuzzers}
 JOBS=${FUZZ_JOBS:-$(nproc)}
 ALL_TARGETS=(fuzz_label_selector fuzz_field_selector fuzz_options fuzz_yaml fuzz_schema_decode
-             fuzz_patch fuzz_docker_ref fuzz_image_metadata fuzz_imagestream)
+             fuzz_patch fuzz_docker_ref fuzz_image_metadata fuzz_imagestream
+             fuzz_route fuzz_content_negotiation)
 # Targets that also link the rest of the server (libias_fuzz_api.a): what they call lives in
 # api/ files that reach the store and the HTTP layer (request.c, kinds.c, image_kinds.c).
-API_TARGETS=" "
+API_TARGETS=" fuzz_route fuzz_content_negotiation "
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=("${ALL_TARGETS[@]}")
 
