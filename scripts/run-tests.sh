@@ -1,7 +1,8 @@
 #!/bin/bash
-# `make test`: installs dependencies, builds with ASan+UBSan, runs the cmocka unit
-# suite and the pytest end-to-end suite, and ends with exactly one closing line
-# `N passed, N failed` (scripts/summarize-tests.py). Exits non-zero on any failure.
+# `make test`: installs dependencies, builds with ASan+UBSan and warnings as errors, runs
+# the cmocka unit suite, the pytest end-to-end suite and the fuzz corpus replay, and ends
+# with exactly one closing line `N passed, N failed` (scripts/summarize-tests.py). Exits
+# non-zero on any failure.
 #
 # Env: IAS_TEST_BUILD (build dir, default build-asan), IAS_E2E_TIMEOUT (seconds for
 # the whole e2e suite, default 3600), IAS_KUBECTL (kubectl path; empty = e2e tests
@@ -23,12 +24,14 @@ die() {
 
 scripts/install-deps.sh build test || die "installing dependencies failed"
 
+# Warnings are errors here (not in `make build`: other compilers must still build it).
 if [ ! -f "$B/build.ninja" ]; then
   meson setup "$B" --buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false \
-    || die "meson setup $B failed"
+    -Dwerror=true || die "meson setup $B failed"
 else
-  # modules and test folders are found by fs.exists() at configure time: pick up new ones
-  meson setup --reconfigure "$B" >/dev/null || die "meson setup --reconfigure $B failed"
+  # modules and test folders are found by fs.exists() at configure time: pick up new ones;
+  # -Dwerror=true also for a build dir configured before it was set
+  meson setup --reconfigure "$B" -Dwerror=true >/dev/null || die "meson setup --reconfigure $B failed"
 fi
 ninja -C "$B" || die "build failed (ninja -C $B)"
 

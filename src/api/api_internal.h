@@ -136,6 +136,12 @@ json_t *status_success(const char *name, const char *group, const char *kind, co
 api_req_t *api_req_new(api_t *a, http_req_t *h);
 void api_req_free(api_req_t *r);
 int api_accept_parse(const char *accept);
+/* The Content-Type of a request body, classified (a missing or empty header counts as
+ * application/json). Pure (fuzzed, unit-tested). */
+enum { CT_BODY_JSON, CT_BODY_YAML };
+int api_content_type_kind(const char *ct);   /* create/update body: CT_BODY_*, or -1 (415) */
+enum { PT_MERGE, PT_JSON, PT_STRATEGIC, PT_APPLY };
+int api_patch_type(const char *ct);          /* PATCH body: PT_*, or -1 (415) */
 /* fieldManager, else the User-Agent's product token, else fallback. */
 const char *api_field_manager(api_req_t *r, const char *fallback);
 /* http_defer for an api request: if the transport refuses (it answered 429/503), r is

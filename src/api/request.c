@@ -1,6 +1,7 @@
 /* request: per-request state — options, content negotiation, the call context. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/api_internal.h"
 
@@ -61,6 +62,42 @@ int api_accept_parse(const char *accept)
             p++;
     }
     return ACCEPT_JSON;
+}
+
+/* Media type ct is want (case-insensitive), alone or followed by parameters. */
+static bool ct_is(const char *ct, const char *want)
+{
+    size_t n = strlen(want);
+    return strncasecmp(ct, want, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+static const char *ct_or_default(const char *ct)
+{
+    return ct && *ct ? ct : "application/json";
+}
+
+int api_content_type_kind(const char *ct)
+{
+    ct = ct_or_default(ct);
+    if (ct_is(ct, "application/json"))
+        return CT_BODY_JSON;
+    if (ct_is(ct, "application/yaml") || ct_is(ct, "application/apply-patch+yaml"))
+        return CT_BODY_YAML;
+    return -1;
+}
+
+int api_patch_type(const char *ct)
+{
+    ct = ct_or_default(ct);
+    if (ct_is(ct, "application/merge-patch+json"))
+        return PT_MERGE;
+    if (ct_is(ct, "application/json-patch+json"))
+        return PT_JSON;
+    if (ct_is(ct, "application/strategic-merge-patch+json"))
+        return PT_STRATEGIC;
+    if (ct_is(ct, "application/apply-patch+yaml") || ct_is(ct, "application/apply-patch+json"))
+        return PT_APPLY;
+    return -1;
 }
 
 /* fieldManager, else the User-Agent's product token, as the apiserver does. */

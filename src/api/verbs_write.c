@@ -9,25 +9,18 @@
 
 static const char *content_type(api_req_t *r)
 {
-    const char *ct = http_header(r->http, "Content-Type");
-    return ct && *ct ? ct : "application/json";
-}
-
-static bool ct_is(const char *ct, const char *want)
-{
-    size_t n = strlen(want);
-    return strncasecmp(ct, want, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+    return http_header(r->http, "Content-Type");   /* NULL or "": application/json */
 }
 
 json_t *decode_body(api_req_t *r, apierr_t *err)
 {
     size_t len;
     const char *body = http_body(r->http, &len);
-    const char *ct = content_type(r);
+    int ct = api_content_type_kind(content_type(r));
     field_validation_t fv = r->opt.field_validation;
-    if (ct_is(ct, "application/json"))
+    if (ct == CT_BODY_JSON)
         return schema_decode(r->kind->schema, body, len, fv, api_warn_cb, &r->call, err);
-    if (ct_is(ct, "application/yaml") || ct_is(ct, "application/apply-patch+yaml")) {
+    if (ct == CT_BODY_YAML) {
         json_t *v = yaml_to_json(body, len, err);
         if (!v)
             return NULL;
@@ -137,21 +130,6 @@ void verb_update(http_req_t *h, void *arg)
 
 /* ---- patch ---- */
 
-enum { PT_MERGE, PT_JSON, PT_STRATEGIC, PT_APPLY };
-
-static int patch_type(const char *ct)
-{
-    if (ct_is(ct, "application/merge-patch+json"))
-        return PT_MERGE;
-    if (ct_is(ct, "application/json-patch+json"))
-        return PT_JSON;
-    if (ct_is(ct, "application/strategic-merge-patch+json"))
-        return PT_STRATEGIC;
-    if (ct_is(ct, "application/apply-patch+yaml") || ct_is(ct, "application/apply-patch+json"))
-        return PT_APPLY;
-    return -1;
-}
-
 typedef struct patch_ctx {
     api_req_t *r;
     int type;
@@ -207,7 +185,7 @@ void verb_patch(http_req_t *h, void *arg)
 {
     api_req_t *r = arg;
     write_call_setup(r);
-    patch_ctx_t p = {.r = r, .type = patch_type(content_type(r))};
+    patch_ctx_t p = {.r = r, .type = api_patch_type(content_type(r))};
     json_t *res = NULL;
     size_t len;
     const char *body = http_body(h, &len);

@@ -33,10 +33,10 @@ typedef struct etcd_store {
     atomic_uint barrier_started, barrier_done;   /* request generations (barrier_done: a futex) */
     atomic_bool barrier_busy;                     /* a request is in flight */
     atomic_llong barrier_result;                  /* its revision, or a STORE_* error (< 0) */
-    atomic_llong last_rev;     /* newest header revision seen */
-    atomic_llong compact_rev;  /* newest compaction revision seen (0 = none known) */
+    _Atomic int64_t last_rev;     /* newest header revision seen */
+    _Atomic int64_t compact_rev;  /* newest compaction revision seen (0 = none known) */
     atomic_bool healthy;
-    atomic_llong outage_logged_ms; /* last "etcd did not answer" log line (one per second) */
+    _Atomic int64_t outage_logged_ms; /* last "etcd did not answer" log line (one per second) */
     atomic_ullong n_txns, n_writes, n_compactions;
 
     /* live event feed (etcd_sink.c): one thread streaming /v3/watch into the sink */

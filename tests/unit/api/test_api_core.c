@@ -28,6 +28,66 @@ static void test_accept(void **state)
     assert_int_equal(api_accept_parse("application/json;as=Table;g=other.io,application/yaml"), ACCEPT_YAML);
 }
 
+/* Content-Type classification of create/update bodies and of PATCH (verbs_write.c) */
+static void test_content_type(void **state)
+{
+    assert_int_equal(api_content_type_kind(NULL), CT_BODY_JSON);   /* no header: JSON */
+    assert_int_equal(api_content_type_kind(""), CT_BODY_JSON);
+    assert_int_equal(api_content_type_kind("application/json"), CT_BODY_JSON);
+    assert_int_equal(api_content_type_kind("Application/JSON; charset=utf-8"), CT_BODY_JSON);
+    assert_int_equal(api_content_type_kind("application/yaml"), CT_BODY_YAML);
+    assert_int_equal(api_content_type_kind("application/apply-patch+yaml"), CT_BODY_YAML);
+    assert_int_equal(api_content_type_kind("application/vnd.kubernetes.protobuf"), -1);
+    assert_int_equal(api_content_type_kind("application/json-patch+json"), -1);
+    assert_int_equal(api_content_type_kind("application/jsonx"), -1);
+    assert_int_equal(api_patch_type("application/merge-patch+json"), PT_MERGE);
+    assert_int_equal(api_patch_type("application/json-patch+json; charset=utf-8"), PT_JSON);
+    assert_int_equal(api_patch_type("application/strategic-merge-patch+json"), PT_STRATEGIC);
+    assert_int_equal(api_patch_type("application/apply-patch+yaml"), PT_APPLY);
+    assert_int_equal(api_patch_type("application/apply-patch+json"), PT_APPLY);
+    assert_int_equal(api_patch_type(NULL), -1);   /* application/json is no patch type */
+    assert_int_equal(api_patch_type("application/json"), -1);
+    assert_int_equal(api_patch_type("application/merge-patch+jsonx"), -1);
+}
+
+static int route(api_t *a, const char *method, const char *rest, const char *query, char **name)
+{
+    api_req_t *r = api_req_new(a, NULL);
+    int rc = api_route_parse(r, method, rest, query);
+    *name = rc == 0 && r->name ? xstrdup(r->name) : NULL;
+    api_req_free(r);
+    return rc;
+}
+
+/* Found by fuzz_route: a segment decoding to a NUL (%00) was cut there, so
+ * DELETE imagestreams/foo%00bar deleted foo. Such a segment names nothing now. */
+static void test_route_nul_segment(void **state)
+{
+    api_t a;
+    memset(&a, 0, sizeof a);
+    a.cfg.kinds = image_kinds(&a.cfg.nkinds);
+    kinds_init(&a);
+    char *name;
+    assert_int_equal(route(&a, "DELETE", "namespaces/default/imagestreams/foo", "", &name), 0);
+    assert_string_equal(name, "foo");
+    free(name);
+    assert_int_equal(route(&a, "GET", "namespaces/default/imagestreams/f%6fo", "", &name), 0);
+    assert_string_equal(name, "foo");
+    free(name);
+    assert_int_equal(route(&a, "DELETE", "namespaces/default/imagestreams/foo%00bar", "", &name), ROUTE_NOT_FOUND);
+    assert_null(name);
+    assert_int_equal(route(&a, "PUT", "namespaces/default/imagestreams/foo%00", "", &name), ROUTE_NOT_FOUND);
+    assert_int_equal(route(&a, "GET", "namespaces/default%00x/imagestreams/foo", "", &name), ROUTE_NOT_FOUND);
+    assert_int_equal(route(&a, "GET", "imagestreams%00x", "", &name), ROUTE_NOT_FOUND);
+    assert_int_equal(route(&a, "GET", "namespaces/default/imagestreams/foo/status%00", "", &name), ROUTE_NOT_FOUND);
+    assert_int_equal(route(&a, "GET", "watch%00/imagestreams", "", &name), ROUTE_NOT_FOUND);
+    /* %25 is a literal '%', not the start of an escape */
+    assert_int_equal(route(&a, "GET", "namespaces/default/imagestreams/a%2500", "", &name), 0);
+    assert_string_equal(name, "a%00");
+    free(name);
+    kinds_free(&a);
+}
+
 static json_t *find_resource(json_t *resources, const char *name)
 {
     size_t i;
@@ -117,6 +177,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_accept),
+        cmocka_unit_test(test_content_type),
+        cmocka_unit_test(test_route_nul_segment),
         cmocka_unit_test(test_discovery),
         cmocka_unit_test(test_table_age_cell),
     };
