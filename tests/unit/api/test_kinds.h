@@ -1,0 +1,26 @@
+/* A test domain for the resource layer (resource.h): a kind table that is not the image
+ * domain's, to prove that routing, discovery, OpenAPI, Table output, the generic verbs and
+ * authorization all derive from the table a domain registers.
+ *
+ *  widgets     stored, namespaced, short name "wd", category "testing", field label "type",
+ *              columns Name/Type; prepare_create sets imageIdentity; validate: type is
+ *              required and must not be "invalid" (422). Subresources: status (built in) and
+ *              summary (get handler, response kind ImageTag).
+ *  widgettags  virtual, namespaced: "<widget>:<tag>" is annotation tag.test/<tag> of widget
+ *              <widget>; the value travels as annotation "value". Handlers read and write
+ *              widgets through api_obj_get/list/mutate; create asks api_authorize("update",
+ *              widgets) on behalf of the request's user.
+ *  gadgets     stored, cluster scoped, no patch / deletecollection.
+ *  fillers01.. (test_kinds_many only) cluster scoped get/list kinds, to pass 16 resources. */
+#ifndef TEST_KINDS_H
+#define TEST_KINDS_H
+
+#include "api/resource.h"
+
+#define TK_GROUP "image.openshift.io"
+#define TK_TAG_PREFIX "tag.test/"
+
+const api_kind_t *test_kinds(size_t *n);
+const api_kind_t *test_kinds_many(size_t *n);   /* test_kinds + 14 fillers */
+
+#endif
