@@ -408,7 +408,7 @@ static void test_read_barrier(void **state)
 
 static json_t *status_of(apierr_t *e)
 {
-    json_t *s = status_failure_json(e);
+    json_t *s = apierr_status_json(e);
     assert_string_equal(json_string_value(json_object_get(s, "kind")), "Status");
     assert_string_equal(json_string_value(json_object_get(s, "apiVersion")), "v1");
     assert_true(json_is_object(json_object_get(s, "metadata")));
