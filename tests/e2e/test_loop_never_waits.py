@@ -6,6 +6,7 @@ goes on answering what it can answer from memory (/healthz, a GET with
 resourceVersion=0). Before the resource layer the status GET ran on the loop and
 stalled every connection behind it."""
 
+import json
 import threading
 import time
 
@@ -70,3 +71,29 @@ def test_hung_etcd_does_not_stall_the_loop(replicas):  # noqa: F811
     assert len(results) == 6, results
     for key, code in results.items():
         assert code in (200, 503, 504), (key, code)
+
+
+def test_watch_replay_on_hung_etcd_reports_503(replicas):  # noqa: F811
+    """A watch whose history must be replayed from a hung etcd ends with an ERROR event
+    carrying the store's Status (503 ServiceUnavailable), not a 410 "too old"."""
+    cluster = replicas(1, "--etcd-timeout", "2")
+    srv = cluster.servers[0]
+    ns = new_ns()
+    first = assert_ok(srv.http.post(is_path(ns), {"metadata": {"name": "seed"}}), 201)
+    assert_ok(srv.http.post(is_path(ns), {"metadata": {"name": "next"}}), 201)
+    srv.stop()
+    srv.start()   # the event ring starts after `first` now
+    cluster.etcd.pause()
+    try:
+        r = requests.get(f"http://127.0.0.1:{srv.port}" + is_path(ns) +
+                         f"?watch=1&resourceVersion={rv(first)}&timeoutSeconds=20", stream=True, timeout=20)
+        assert r.status_code == 200
+        lines = [ln for ln in r.iter_lines() if ln]
+    finally:
+        cluster.etcd.resume()
+    assert lines, "the watch ended without an event"
+
+    last = json.loads(lines[-1])
+    assert last["type"] == "ERROR", last
+    assert last["object"]["kind"] == "Status" and last["object"]["code"] == 503, last
+    assert last["object"]["reason"] == "ServiceUnavailable", last
