@@ -7,20 +7,9 @@
 
 #define MAX_SEGMENTS 8
 
-/* Bytes a segment decodes to: each %XX of a decodable segment is one byte. */
-static size_t decoded_len(const char *p, size_t len)
-{
-    size_t n = len;
-    for (size_t i = 0; i < len; i++)
-        if (p[i] == '%')
-            n -= 2;
-    return n;
-}
-
 /* Splits the path after /apis/<group>/<version>/ into decoded segments. On failure
  * (-1: empty segment, bad %-escape, %00, too many segments) nothing stays allocated.
- * A segment with %00 names nothing: as a C string it would end early and
- * "imagestreams/foo%00bar" act on "foo". */
+ * A segment with %00 names nothing (url_decode refuses it). */
 static int split_segments(const char *rest, char **seg, int max)
 {
     int n = 0;
@@ -30,10 +19,8 @@ static int split_segments(const char *rest, char **seg, int max)
         size_t len = e ? (size_t)(e - p) : strlen(p);
         if (len == 0)
             goto fail;
-        seg[n] = url_decode(p, len, false);
-        if (!seg[n])
-            goto fail;
-        if (strlen(seg[n++]) != decoded_len(p, len))
+        seg[n] = url_decode(p, len, false);   /* NULL for %00 too */
+        if (!seg[n++])
             goto fail;
         if (!e)
             return n;

@@ -92,7 +92,9 @@ char *url_decode(const char *s, size_t n, bool plus_as_space)
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '%') {
             int h, l;
-            if (i + 2 >= n || (h = hexval(s[i + 1])) < 0 || (l = hexval(s[i + 2])) < 0) {
+            /* %00 is refused too: as a C string the result would end early, and
+             * "imagestreams/foo%00bar" or "resourceVersion=5%00x" act on a prefix */
+            if (i + 2 >= n || (h = hexval(s[i + 1])) < 0 || (l = hexval(s[i + 2])) < 0 || (h | l) == 0) {
                 free(out);
                 return NULL;
             }

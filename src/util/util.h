@@ -70,6 +70,7 @@ bool str_has_prefix(const char *s, const char *prefix);
 bool str_has_suffix(const char *s, const char *suffix);
 /* Percent-decodes n bytes of s into a new string; plus_as_space for query strings.
  * Returns NULL on a malformed escape. */
+/* Percent-decodes n bytes; NULL for a malformed escape or one that decodes to NUL (%00). */
 char *url_decode(const char *s, size_t n, bool plus_as_space);
 /* Go strconv.ParseBool: 1 t T TRUE true True / 0 f F FALSE false False. -1 if neither. */
 int parse_bool(const char *s);

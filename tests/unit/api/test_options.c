@@ -101,6 +101,9 @@ static void test_list_params(void **state)
     assert_null(o.field_selector);
     assert_false(o.rv_set);
     req_options_free(&o);
+    parse_ok("watch%00x=true", &o);   /* not "watch": an unknown key, ignored as kube does */
+    assert_false(o.watch);
+    req_options_free(&o);
 }
 
 static void test_watch_params(void **state)
@@ -192,6 +195,10 @@ static void test_bad_values(void **state)
     expect_err("resourceVersion=abc", 400,
                "invalid resource version: resourceVersion: Invalid value: \"abc\": strconv.ParseUint: parsing \"abc\": invalid syntax");
     expect_err("limit=%zz", 400, "invalid query string: malformed percent-encoding in \"limit=%zz\"");
+    /* %00 would cut the value short: resourceVersion=5%00x must not read as 5 */
+    expect_err("resourceVersion=5%00x", 400,
+               "invalid query string: malformed percent-encoding in \"resourceVersion=5%00x\"");
+    expect_err("fieldManager=a%00b", 400, "invalid query string: malformed percent-encoding in \"fieldManager=a%00b\"");
     char *m = parse_err("fieldManager=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
                         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 400);
     assert_string_equal(m, "fieldManager: Too long: may not be more than 128 bytes");

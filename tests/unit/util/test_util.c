@@ -87,6 +87,7 @@ static void test_url_decode(void **state)
     free(s);
     assert_null(url_decode("%zz", 3, false));
     assert_null(url_decode("%2", 2, false));
+    assert_null(url_decode("foo%00bar", 9, false));   /* would end the C string early */
 }
 
 static void test_parse_bool(void **state)
