@@ -165,17 +165,22 @@ static void dispatch_stored(api_req_t *r)
 static void route_resource(api_t *a, http_req_t *h, const char *rest)
 {
     api_req_t *r = api_req_new(a, h);
-    int rc = api_route_parse(r, http_method(h), rest, http_query(h));
+    /* as kube-apiserver: authorize what the path names before finding out whether it is
+     * served (a denied user gets 403, not 404/405/400) */
+    int rc = api_route_info(r, http_method(h), rest, http_query(h));
+    if (rc == 0) {
+        api_authz_attrs_t at;
+        api_route_attrs(r, &at);
+        if (authz_check(a, &at, &r->call.err) != 0)
+            goto fail;
+        rc = api_route_resolve(r, http_method(h), http_query(h));
+    }
     if (rc == ROUTE_NOT_FOUND) {
         api_req_free(r);
         respond_not_found(h);
         return;
     }
     if (rc != 0)
-        goto fail;
-    api_authz_attrs_t at;
-    api_route_attrs(r, &at);
-    if (authz_check(a, &at, &r->call.err) != 0)
         goto fail;
     r->accept = api_accept_parse(http_header(h, "Accept"));
     if (!atomic_load(&a->ready)) {

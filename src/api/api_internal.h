@@ -80,10 +80,13 @@ typedef struct api_req {
     api_t *api;
     http_req_t *http;     /* NULL in unit tests of the router */
     kind_def_t *kind;
+    char *resource;       /* the path's resource and subresource (before the kind is known) */
+    char *subresource;
     char *ns;             /* NULL for cluster scope / all namespaces */
     char *name;           /* NULL for collection requests */
     const api_subresource_t *sub;   /* NULL, or the kind's subresource */
     const char *verb;
+    char verb_buf[16];    /* the authorizer's verb for another method ("options") */
     bool watch_path;      /* /watch/... */
     req_options_t opt;
     int accept;
@@ -148,15 +151,19 @@ const char *api_field_manager(api_req_t *r, const char *fallback);
  * freed here. */
 void api_defer(api_req_t *r, void (*fn)(http_req_t *h, void *arg));
 
-/* route.c: turns method, path (after /apis/<group>/<version>/, %-encoded) and query into
- * kind, namespace, name, subresource, verb and options. No I/O: fuzzed and unit-tested.
+/* route.c: no I/O (fuzzed and unit-tested). Two steps, as kube-apiserver: first what the
+ * authorizer needs, from the raw path alone — resource, subresource, namespace, name, verb
+ * (api_route_info); then the kind, subresource, options and verb checks from the kind
+ * table (api_route_resolve). rest: the path after /apis/<group>/<version>/, %-encoded.
  * 0; ROUTE_NOT_FOUND (nothing is served there); -1 with r->call.err set. */
 #define ROUTE_NOT_FOUND 1
-int api_route_parse(api_req_t *r, const char *method, const char *rest, const char *query);
+int api_route_info(api_req_t *r, const char *method, const char *rest, const char *query);
+int api_route_resolve(api_req_t *r, const char *method, const char *query);
+int api_route_parse(api_req_t *r, const char *method, const char *rest, const char *query);   /* both */
+/* The authorization attributes of a request after api_route_info. */
+void api_route_attrs(const api_req_t *r, api_authz_attrs_t *attrs);
 /* verb is one of the space separated words of verbs */
 bool api_verbs_has(const char *verbs, const char *verb);
-/* The authorization attributes of a parsed request. */
-void api_route_attrs(const api_req_t *r, api_authz_attrs_t *attrs);
 
 /* discovery.c */
 void discovery_build(api_t *a);

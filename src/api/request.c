@@ -18,6 +18,8 @@ void api_req_free(api_req_t *r)
 {
     if (!r)
         return;
+    free(r->resource);
+    free(r->subresource);
     free(r->ns);
     free(r->name);
     req_options_free(&r->opt);

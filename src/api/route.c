@@ -46,23 +46,59 @@ bool api_verbs_has(const char *verbs, const char *verb)
     return false;
 }
 
-static const char *verb_of(const api_req_t *r, const char *m)
+/* The verb of a method on the path, as the authorizer sees it (kube's RequestInfo: any
+ * other method is its lower-case name; the route then answers 405). */
+static const char *authz_verb(api_req_t *r, const char *m, bool watch)
 {
-    if (strcmp(m, "GET") == 0) {
-        /* a watch on an item path is a watch with fieldSelector metadata.name */
-        if (r->opt.watch)
-            return "watch";
-        return r->name ? "get" : "list";
-    }
-    if (strcmp(m, "POST") == 0 && !r->name)
+    if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0)
+        return watch ? "watch" : r->name ? "get" : "list";
+    if (strcmp(m, "POST") == 0)
         return "create";
-    if (strcmp(m, "PUT") == 0 && r->name)
+    if (strcmp(m, "PUT") == 0)
         return "update";
-    if (strcmp(m, "PATCH") == 0 && r->name)
+    if (strcmp(m, "PATCH") == 0)
         return "patch";
     if (strcmp(m, "DELETE") == 0)
         return r->name ? "delete" : "deletecollection";
+    size_t i = 0;
+    for (; m[i] && i < sizeof r->verb_buf - 1; i++)
+        r->verb_buf[i] = (char)(m[i] >= 'A' && m[i] <= 'Z' ? m[i] - 'A' + 'a' : m[i]);
+    r->verb_buf[i] = '\0';
+    return r->verb_buf;
+}
+
+/* The verb the route serves: GET only as get/list/watch, create on collections, update and
+ * patch on items. NULL: the method is not served there (405). */
+static const char *verb_of(const api_req_t *r, const char *m)
+{
+    if (strcmp(m, "GET") == 0)
+        /* a watch on an item path is a watch with fieldSelector metadata.name */
+        return r->opt.watch ? "watch" : r->name ? "get" : "list";
+    if (strcmp(m, "POST") == 0 && !r->name)
+        return "create";
+    if ((strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0) && r->name)
+        return m[1] == 'U' ? "update" : "patch";
+    if (strcmp(m, "DELETE") == 0)
+        return r->name ? "delete" : "deletecollection";
     return NULL;
+}
+
+/* watch=<true> in the raw query (kube decides the verb before parsing the options). */
+static bool query_watch(const char *query)
+{
+    for (const char *p = query ? query : ""; *p;) {
+        size_t n = strcspn(p, "&");
+        if (n > 6 && strncmp(p, "watch=", 6) == 0) {
+            char *v = url_decode(p + 6, n - 6, true);
+            bool on = v && parse_bool(v) == 1;
+            free(v);
+            return on;
+        }
+        p += n;
+        if (*p)
+            p++;
+    }
+    return false;
 }
 
 static int not_allowed(api_req_t *r)
@@ -71,7 +107,7 @@ static int not_allowed(api_req_t *r)
                       "the server does not allow this method on the requested resource");
 }
 
-int api_route_parse(api_req_t *r, const char *method, const char *rest, const char *query)
+int api_route_info(api_req_t *r, const char *method, const char *rest, const char *query)
 {
     char *seg[MAX_SEGMENTS] = {0};
     int n = split_segments(rest, seg, MAX_SEGMENTS);
@@ -88,35 +124,12 @@ int api_route_parse(api_req_t *r, const char *method, const char *rest, const ch
     }
     if (n - i < 1 || n - i > 3)
         goto out;
-    r->kind = kinds_find(r->api, seg[i]);
-    if (!r->kind || (r->ns && !r->kind->namespaced))
-        goto out;
+    r->resource = xstrdup(seg[i]);
     if (n - i >= 2)
         r->name = xstrdup(seg[i + 1]);
-    if (n - i == 3 && !(r->sub = api_kind_subresource(r->kind, seg[i + 2])))
-        goto out;
-    if (r->kind->namespaced && r->name && !r->ns)
-        goto out;
-    rc = -1;
-    if (req_options_parse(query, &r->opt, &r->call.err) != 0)
-        goto out;
-    if (r->watch_path) {
-        r->opt.watch = true;
-        if (req_options_validate_list(&r->opt, &r->call.err) != 0)
-            goto out;
-        if (strcmp(method, "GET") != 0) {
-            /* /watch/ paths only watch: any other method there must not act on the collection */
-            not_allowed(r);
-            goto out;
-        }
-    }
-    r->verb = verb_of(r, method);
-    if (!r->verb || !api_verbs_has(r->sub ? r->sub->verbs : r->kind->verbs, r->verb)) {
-        not_allowed(r);
-        goto out;
-    }
-    if (r->name && r->kind->check_name && r->kind->check_name(&r->call, r->name) != 0)
-        goto out;
+    if (n - i == 3)
+        r->subresource = xstrdup(seg[i + 2]);
+    r->verb = authz_verb(r, method, r->watch_path || query_watch(query));
     rc = 0;
 out:
     for (int j = 0; j < n; j++)
@@ -124,11 +137,43 @@ out:
     return rc;
 }
 
+int api_route_resolve(api_req_t *r, const char *method, const char *query)
+{
+    r->kind = kinds_find(r->api, r->resource);
+    if (!r->kind || (r->ns && !r->kind->namespaced))
+        return ROUTE_NOT_FOUND;
+    if (r->subresource && !(r->sub = api_kind_subresource(r->kind, r->subresource)))
+        return ROUTE_NOT_FOUND;
+    if (r->kind->namespaced && r->name && !r->ns)
+        return ROUTE_NOT_FOUND;
+    if (req_options_parse(query, &r->opt, &r->call.err) != 0)
+        return -1;
+    if (r->watch_path) {
+        r->opt.watch = true;
+        if (req_options_validate_list(&r->opt, &r->call.err) != 0)
+            return -1;
+        if (strcmp(method, "GET") != 0)   /* /watch/ paths only watch: nothing else acts there */
+            return not_allowed(r);
+    }
+    r->verb = verb_of(r, method);
+    if (!r->verb || !api_verbs_has(r->sub ? r->sub->verbs : r->kind->verbs, r->verb))
+        return not_allowed(r);
+    if (r->name && r->kind->check_name && r->kind->check_name(&r->call, r->name) != 0)
+        return -1;
+    return 0;
+}
+
+int api_route_parse(api_req_t *r, const char *method, const char *rest, const char *query)
+{
+    int rc = api_route_info(r, method, rest, query);
+    return rc == 0 ? api_route_resolve(r, method, query) : rc;
+}
+
 void api_route_attrs(const api_req_t *r, api_authz_attrs_t *at)
 {
     *at = (api_authz_attrs_t){
-        .user = r->call.user, .verb = r->verb, .resource_request = true, .group = r->kind->schema->group,
-        .resource = r->kind->resource, .subresource = r->sub ? r->sub->name : "", .ns = r->ns ? r->ns : "",
+        .user = r->call.user, .verb = r->verb, .resource_request = true, .group = API_GROUP,
+        .resource = r->resource, .subresource = r->subresource ? r->subresource : "", .ns = r->ns ? r->ns : "",
         .name = r->name ? r->name : "", .path = r->http ? http_path(r->http) : "",
     };
 }

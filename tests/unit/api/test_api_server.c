@@ -539,6 +539,20 @@ static const forbidden_case_t forbidden[] = {
      "gadgets.image.openshift.io is forbidden: " U "list resource \"gadgets\"" G " at the cluster scope"},
     {"DELETE", BASE "/gadgets/g", NULL, NULL,
      "gadgets.image.openshift.io \"g\" is forbidden: " U "delete resource \"gadgets\"" G " at the cluster scope"},
+    /* authorized before routing, as kube-apiserver: a denied user learns nothing about what
+     * is served (no 404 for an unknown resource, 405 for a verb, 400 for a name or option) */
+    {"GET", NS "/nothings/x", NULL, NULL,
+     "nothings.image.openshift.io \"x\" is forbidden: " U "get resource \"nothings\"" G " in the namespace \"ns\""},
+    {"PATCH", BASE "/gadgets/g", "application/merge-patch+json", "{}",
+     "gadgets.image.openshift.io \"g\" is forbidden: " U "patch resource \"gadgets\"" G " at the cluster scope"},
+    {"GET", NS "/widgettags/notag", NULL, NULL,
+     "widgettags.image.openshift.io \"notag\" is forbidden: " U "get resource \"widgettags\"" G
+     " in the namespace \"ns\""},
+    {"GET", NS "/widgets?limit=x", NULL, NULL,
+     "widgets.image.openshift.io is forbidden: " U "list resource \"widgets\"" G " in the namespace \"ns\""},
+    {"GET", NS "/widgets/x/nosub", NULL, NULL,
+     "widgets.image.openshift.io \"x\" is forbidden: " U "get resource \"widgets/nosub\"" G
+     " in the namespace \"ns\""},
     {"GET", "/apis", NULL, NULL, "forbidden: " U "get path \"/apis\""},
     {"GET", "/api", NULL, NULL, "forbidden: " U "get path \"/api\""},
     {"GET", "/apis/image.openshift.io/v1", NULL, NULL, "forbidden: " U "get path \"/apis/image.openshift.io/v1\""},
