@@ -162,8 +162,6 @@ int api_route_resolve(api_req_t *r, const char *method, const char *query);
 int api_route_parse(api_req_t *r, const char *method, const char *rest, const char *query);   /* both */
 /* The authorization attributes of a request after api_route_info. */
 void api_route_attrs(const api_req_t *r, api_authz_attrs_t *attrs);
-/* verb is one of the space separated words of verbs */
-bool api_verbs_has(const char *verbs, const char *verb);
 
 /* discovery.c */
 void discovery_build(api_t *a);

@@ -15,7 +15,7 @@ static void check_virtual(const kind_def_t *k)
         {"patch", v->get && v->update}, {"delete", v->del}, {"watch", false}, {"deletecollection", false},
     };
     for (size_t i = 0; i < sizeof need / sizeof *need; i++) {
-        if (api_verbs_has(k->verbs, need[i].verb) && !need[i].ok) {
+        if (schema_verbs_has(k->verbs, need[i].verb) && !need[i].ok) {
             log_error("api: virtual kind %s lists verb %s without a handler", k->resource, need[i].verb);
             abort();
         }

@@ -37,15 +37,6 @@ fail:
     return -1;
 }
 
-bool api_verbs_has(const char *verbs, const char *verb)
-{
-    size_t n = strlen(verb);
-    for (const char *v = strstr(verbs, verb); v; v = strstr(v + 1, verb))
-        if ((v == verbs || v[-1] == ' ') && (v[n] == ' ' || v[n] == '\0'))
-            return true;
-    return false;
-}
-
 /* The verb of a method on the path, as the authorizer sees it (kube's RequestInfo: any
  * other method is its lower-case name; the route then answers 405). */
 static const char *authz_verb(api_req_t *r, const char *m, bool watch)
@@ -156,7 +147,7 @@ int api_route_resolve(api_req_t *r, const char *method, const char *query)
             return not_allowed(r);
     }
     r->verb = verb_of(r, method);
-    if (!r->verb || !api_verbs_has(r->sub ? r->sub->verbs : r->kind->verbs, r->verb))
+    if (!r->verb || !schema_verbs_has(r->sub ? r->sub->verbs : r->kind->verbs, r->verb))
         return not_allowed(r);
     if (r->name && r->kind->check_name && r->kind->check_name(&r->call, r->name) != 0)
         return -1;

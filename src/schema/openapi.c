@@ -130,7 +130,7 @@ static json_t *list_component(const schema_kind_t *k)
     return s;
 }
 
-bool schema_oa_has_verb(const char *verbs, const char *v)
+bool schema_verbs_has(const char *verbs, const char *v)
 {
     size_t n = strlen(v);
     for (const char *p = verbs; p && (p = strstr(p, v)); p += n)
@@ -157,7 +157,7 @@ json_t *schema_openapi_v3(const schema_resource_t *res, size_t n)
             json_object_set_new(c, "x-kubernetes-group-version-kind", gvk_array(k->group, k->version, k->kind));
     }
     for (size_t i = 0; i < n; i++) {
-        if (res[i].subresource || !schema_oa_has_verb(res[i].verbs, "list"))
+        if (res[i].subresource || !schema_verbs_has(res[i].verbs, "list"))
             continue;
         char *lref = schema_oa_list_ref(res[i].kind);
         json_object_set_new(schemas, lref, list_component(res[i].kind));

@@ -162,10 +162,10 @@ void schema_oa_add_paths(json_t *paths, const schema_resource_t *r)
 #define OPID(verb, mid) (free(id), id = xasprintf("%s" GROUP_ID "V1%s%s%s", verb, mid, k->kind, subcap))
 #define DESC(...) (free(desc), desc = xasprintf(__VA_ARGS__))
 
-    if (!sub && (schema_oa_has_verb(r->verbs, "list") || schema_oa_has_verb(r->verbs, "create") ||
-                 schema_oa_has_verb(r->verbs, "deletecollection"))) {
+    if (!sub && (schema_verbs_has(r->verbs, "list") || schema_verbs_has(r->verbs, "create") ||
+                 schema_verbs_has(r->verbs, "deletecollection"))) {
         item = path_item(paths, base, r->namespaced, false);
-        if (schema_oa_has_verb(r->verbs, "list")) {
+        if (schema_verbs_has(r->verbs, "list")) {
             char *lref = schema_oa_list_ref(k);
             params = json_array();
             add_qparams(params, Q_LIST);
@@ -188,7 +188,7 @@ void schema_oa_add_paths(json_t *paths, const schema_resource_t *r)
             }
             free(lref);
         }
-        if (schema_oa_has_verb(r->verbs, "create")) {
+        if (schema_verbs_has(r->verbs, "create")) {
             OPID("create", nsd);
             DESC("create %s %s", article(k->kind), k->kind);
             op = operation(k, id, desc, "post", write_params(false));
@@ -196,7 +196,7 @@ void schema_oa_add_paths(json_t *paths, const schema_resource_t *r)
             json_object_set_new(op, "responses", responses(ref, "200 201 202", false));
             json_object_set_new(item, "post", op);
         }
-        if (schema_oa_has_verb(r->verbs, "deletecollection")) {
+        if (schema_verbs_has(r->verbs, "deletecollection")) {
             params = json_array();
             json_array_append_new(params, qparam("dryRun", "string", D_DRY_RUN));
             add_qparams(params, Q_DELETE);
@@ -210,8 +210,8 @@ void schema_oa_add_paths(json_t *paths, const schema_resource_t *r)
         }
     }
 
-    bool get = schema_oa_has_verb(r->verbs, "get"), put = schema_oa_has_verb(r->verbs, "update"),
-         patch = schema_oa_has_verb(r->verbs, "patch"), del = !sub && schema_oa_has_verb(r->verbs, "delete");
+    bool get = schema_verbs_has(r->verbs, "get"), put = schema_verbs_has(r->verbs, "update"),
+         patch = schema_verbs_has(r->verbs, "patch"), del = !sub && schema_verbs_has(r->verbs, "delete");
     char *of = sub ? xasprintf("%s of ", sub) : xstrdup("");
     if (get || put || patch || del) {
         item = path_item(paths, item_path, r->namespaced, true);

@@ -97,6 +97,9 @@ typedef struct schema_resource {
     const char *subresource;          /* NULL, or "status" (then plural is the parent) */
 } schema_resource_t;
 
+/* verb is one of the space separated words of verbs ("create delete get" has "get"). */
+bool schema_verbs_has(const char *verbs, const char *verb);
+
 /* Builds the OpenAPI v3 document for image.openshift.io/v1 (paths for every resource,
  * components.schemas for every kind and the meta.v1 types). New reference. */
 json_t *schema_openapi_v3(const schema_resource_t *res, size_t n);

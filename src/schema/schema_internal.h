@@ -137,7 +137,5 @@ json_t *schema_oa_ref(const char *ref);
 void schema_oa_add_paths(json_t *paths, const schema_resource_t *r);
 /* Component name of a kind's list type: "...image.v1.ImageStreamList". Caller frees. */
 char *schema_oa_list_ref(const schema_kind_t *k);
-/* Whether the space-separated verb list contains v. */
-bool schema_oa_has_verb(const char *verbs, const char *v);
 
 #endif

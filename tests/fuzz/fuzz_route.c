@@ -110,7 +110,7 @@ static void check_accepted(const api_req_t *r, const char *method, const segs_t 
 {
     FUZZ_CHECK(r->kind && r->verb);
     FUZZ_CHECK(s->n >= 1);
-    FUZZ_CHECK(api_verbs_has(r->sub ? r->sub->verbs : r->kind->verbs, r->verb));
+    FUZZ_CHECK(schema_verbs_has(r->sub ? r->sub->verbs : r->kind->verbs, r->verb));
     FUZZ_CHECK(r->kind->namespaced || !r->ns);
     if (r->kind->namespaced && r->name)
         FUZZ_CHECK(r->ns);

@@ -286,12 +286,12 @@ static void test_attrs(void **state)
 static void test_verbs_has(void **state)
 {
     (void)state;
-    assert_true(api_verbs_has("create delete get", "get"));
-    assert_true(api_verbs_has("create delete get", "create"));
-    assert_true(api_verbs_has("create delete deletecollection", "deletecollection"));
-    assert_false(api_verbs_has("create deletecollection get", "delete"));
-    assert_false(api_verbs_has("create get", "ge"));
-    assert_false(api_verbs_has("", "get"));
+    assert_true(schema_verbs_has("create delete get", "get"));
+    assert_true(schema_verbs_has("create delete get", "create"));
+    assert_true(schema_verbs_has("create delete deletecollection", "deletecollection"));
+    assert_false(schema_verbs_has("create deletecollection get", "delete"));
+    assert_false(schema_verbs_has("create get", "ge"));
+    assert_false(schema_verbs_has("", "get"));
 }
 
 int main(void)
