@@ -192,6 +192,8 @@ static void deferred_owned(http_req_t *r, void *arg)
     atomic_fetch_add(&owned_frees, 1);
 }
 
+/* A request that a hung-up client sent may be parsed after the test returned, while the
+ * server shuts down: http_defer then refuses it (503), so handlers must not assert it ran. */
 static void handler(http_req_t *r, void *ctx)
 {
     const char *path = http_path(r);
@@ -204,9 +206,9 @@ static void handler(http_req_t *r, void *ctx)
             atomic_fetch_add(&owned_refused, 1);
         }
     } else if (strcmp(path, "/defer-headers") == 0) {
-        assert_int_equal(http_defer(r, deferred_headers, NULL), 0);
+        (void)!http_defer(r, deferred_headers, NULL); /* refused (at teardown): answered, nothing to free */
     } else if (strcmp(path, "/defer-echo") == 0) {
-        assert_int_equal(http_defer(r, deferred_echo, NULL), 0);
+        (void)!http_defer(r, deferred_echo, NULL); /* refused (at teardown): answered, nothing to free */
     } else if (strcmp(path, "/echo") == 0) {
         size_t len;
         const char *body = http_body(r, &len);
@@ -224,7 +226,7 @@ static void handler(http_req_t *r, void *ctx)
     } else if (strcmp(path, "/gate") == 0) {
         (void)!http_defer(r, deferred_gate, NULL); /* a refusal is answered by the transport */
     } else if (strcmp(path, "/defer") == 0) {
-        assert_int_equal(http_defer(r, deferred, "from the pool"), 0);
+        (void)!http_defer(r, deferred, "from the pool"); /* refused (at teardown): answered, nothing to free */
     } else if (strcmp(path, "/stream") == 0) {
         start_stream(r, 0);
     } else if (strcmp(path, "/stream-forever") == 0) {
