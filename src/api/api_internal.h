@@ -89,6 +89,7 @@ typedef struct api_req {
     char verb_buf[16];    /* the authorizer's verb for another method ("options") */
     bool watch_path;      /* /watch/... */
     req_options_t opt;
+    char manager[129];    /* the User-Agent's product token, when it names the field manager */
     int accept;
     api_call_t call;      /* user, time, dry run, field manager, warnings, the error */
 } api_req_t;
@@ -101,6 +102,11 @@ static inline bool kind_is_stored(const kind_def_t *k) { return k->virt == NULL;
 char *kind_key(const kind_def_t *k, const char *ns, const char *name);
 cache_obj_t *kind_build_obj(void *ctx, const char *key, const char *value, size_t len,
                             int64_t create_rev, int64_t mod_rev);
+/* obj (stolen) in output form: kind, apiVersion, metadata first, resourceVersion last in
+ * metadata (where the cache puts it), decorated if asked. New ref. */
+json_t *kind_canonical(kind_def_t *k, api_call_t *c, json_t *obj, bool decorate);
+/* Sets metadata.resourceVersion (creating metadata if needed). */
+void kind_set_rv(json_t *obj, int64_t rev);
 /* Output form of a stored object: kind/apiVersion, resourceVersion, decorated. New ref. */
 json_t *kind_output(kind_def_t *k, api_call_t *c, const char *value, size_t len, int64_t mod_rev,
                     bool decorate);
@@ -145,7 +151,7 @@ enum { CT_BODY_JSON, CT_BODY_YAML };
 int api_content_type_kind(const char *ct);   /* create/update body: CT_BODY_*, or -1 (415) */
 enum { PT_MERGE, PT_JSON, PT_STRATEGIC, PT_APPLY };
 int api_patch_type(const char *ct);          /* PATCH body: PT_*, or -1 (415) */
-/* fieldManager, else the User-Agent's product token, else fallback. */
+/* fieldManager, else the User-Agent's product token (kept in r), else fallback. */
 const char *api_field_manager(api_req_t *r, const char *fallback);
 /* http_defer for an api request: if the transport refuses (it answered 429/503), r is
  * freed here. */
@@ -160,6 +166,8 @@ void api_defer(api_req_t *r, void (*fn)(http_req_t *h, void *arg));
 int api_route_info(api_req_t *r, const char *method, const char *rest, const char *query);
 int api_route_resolve(api_req_t *r, const char *method, const char *query);
 int api_route_parse(api_req_t *r, const char *method, const char *rest, const char *query);   /* both */
+/* The authorizer's verb for a method without one of its own: its lower-case name in buf. */
+const char *api_method_verb(const char *method, char *buf, size_t size);
 /* The authorization attributes of a request after api_route_info. */
 void api_route_attrs(const api_req_t *r, api_authz_attrs_t *attrs);
 

@@ -135,6 +135,45 @@ char *kind_field_value(const json_t *o, const char *path)
     return xstrdup(s ? s : "");
 }
 
+void kind_set_rv(json_t *obj, int64_t rev)
+{
+    json_t *meta = json_object_get(obj, "metadata");
+    if (!json_is_object(meta)) {
+        meta = json_object();
+        json_object_set_new(obj, "metadata", meta);
+    }
+    char rv[24];
+    snprintf(rv, sizeof rv, "%lld", (long long)rev);
+    json_object_set_new(meta, "resourceVersion", json_string(rv));
+}
+
+json_t *kind_canonical(kind_def_t *k, api_call_t *c, json_t *obj, bool decorate)
+{
+    json_t *out = json_object();
+    static const char *const first[] = {"kind", "apiVersion", "metadata"};
+    for (int i = 0; i < 3; i++) {
+        json_t *v = json_object_get(obj, first[i]);
+        if (v)
+            json_object_set(out, first[i], v);
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v) {
+        if (!json_object_get(out, key))
+            json_object_set(out, key, v);
+    }
+    json_decref(obj);
+    json_t *meta = json_object_get(out, "metadata");
+    json_t *rv = json_incref(json_object_get(meta, "resourceVersion"));
+    if (rv) {
+        json_object_del(meta, "resourceVersion");
+        json_object_set_new(meta, "resourceVersion", rv);
+    }
+    if (decorate && k->decorate)
+        k->decorate(c, out);
+    return out;
+}
+
 json_t *kind_output(kind_def_t *k, api_call_t *c, const char *value, size_t len, int64_t mod_rev,
                     bool decorate)
 {
@@ -144,26 +183,10 @@ json_t *kind_output(kind_def_t *k, api_call_t *c, const char *value, size_t len,
         json_decref(stored);
         return NULL;
     }
-    /* Canonical key order: kind, apiVersion, metadata, then the rest as stored. */
-    json_t *out = json_object();
-    json_object_set_new(out, "kind", json_string(k->kind));
-    json_object_set_new(out, "apiVersion", json_string(API_GV));
-    json_t *meta = json_object_get(stored, "metadata");
-    json_object_set(out, "metadata", json_is_object(meta) ? meta : json_object());
-    const char *key;
-    json_t *v;
-    json_object_foreach(stored, key, v) {
-        if (strcmp(key, "kind") && strcmp(key, "apiVersion") && strcmp(key, "metadata"))
-            json_object_set(out, key, v);
-    }
-    json_decref(stored);
-    meta = json_object_get(out, "metadata");
-    char rv[24];
-    snprintf(rv, sizeof rv, "%lld", (long long)mod_rev);
-    json_object_set_new(meta, "resourceVersion", json_string(rv));
-    if (decorate && k->decorate)
-        k->decorate(c, out);
-    return out;
+    json_object_set_new(stored, "kind", json_string(k->kind));
+    json_object_set_new(stored, "apiVersion", json_string(API_GV));
+    kind_set_rv(stored, mod_rev);
+    return kind_canonical(k, c, stored, decorate);
 }
 
 cache_obj_t *kind_build_obj(void *ctx, const char *key, const char *value, size_t len, int64_t create_rev,

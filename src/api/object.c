@@ -78,40 +78,10 @@ static char *stored_bytes(json_t *obj, size_t *len)
     return s;
 }
 
-static void set_rv(json_t *obj, int64_t rev)
+/* The result as a GET shows it; a status write shows the stored object. Steals obj. */
+static json_t *output_form(api_call_t *c, kind_def_t *k, json_t *obj, bool status)
 {
-    char rv[24];
-    snprintf(rv, sizeof rv, "%lld", (long long)rev);
-    json_object_set_new(meta_of(obj), "resourceVersion", json_string(rv));
-}
-
-/* The result as a GET shows it: kind, apiVersion, metadata first (resourceVersion last in
- * metadata, where the cache puts it), decorated unless it is a status write. Steals obj. */
-static json_t *output_form(api_call_t *c, const kind_def_t *k, json_t *obj, bool status)
-{
-    json_t *out = json_object();
-    static const char *const first[] = {"kind", "apiVersion", "metadata"};
-    for (int i = 0; i < 3; i++) {
-        json_t *v = json_object_get(obj, first[i]);
-        if (v)
-            json_object_set(out, first[i], v);
-    }
-    const char *key;
-    json_t *v;
-    json_object_foreach(obj, key, v) {
-        if (!json_object_get(out, key))
-            json_object_set(out, key, v);
-    }
-    json_t *meta = json_object_get(out, "metadata");
-    json_t *rv = json_incref(json_object_get(meta, "resourceVersion"));
-    if (rv) {
-        json_object_del(meta, "resourceVersion");
-        json_object_set_new(meta, "resourceVersion", rv);
-    }
-    json_decref(obj);
-    if (!status && k->decorate)
-        k->decorate(c, out);
-    return out;
+    return kind_canonical(k, c, obj, !status);
 }
 
 static const char *manager_of(api_call_t *c) { return c->field_manager ? c->field_manager : "unknown"; }
@@ -269,7 +239,7 @@ static json_t *create_core(api_call_t *c, kind_def_t *k, const char *ns, json_t 
         api_store_err(&c->err, k, rc, name);
         goto fail;
     }
-    set_rv(obj, rev);
+    kind_set_rv(obj, rev);
     return output_form(c, k, obj, false);
 fail:
     json_decref(obj);
@@ -374,7 +344,7 @@ static json_t *update_core(api_call_t *c, kind_def_t *k, const char *ns, const c
     if (!(o && o->fields_managed))
         managed_fields_update(obj, old, manager_of(c), API_GV, status ? o->subresource : NULL, k->schema->root,
                               c->now);
-    set_rv(obj, old_rev);
+    kind_set_rv(obj, old_rev);
     if (same_object(obj, old)) {
         json_decref(obj);
         return output_form(c, k, json_deep_copy(old), status);
@@ -404,7 +374,7 @@ static json_t *update_core(api_call_t *c, kind_def_t *k, const char *ns, const c
         api_store_err(&c->err, k, rc, name);
         goto fail;
     }
-    set_rv(obj, rev);
+    kind_set_rv(obj, rev);
     return output_form(c, k, obj, status);
 fail:
     json_decref(obj);
@@ -488,7 +458,7 @@ json_t *api_obj_mutate(api_call_t *c, const api_kind_t *kc, const char *ns, cons
         const char *prv = meta_str(obj, "resourceVersion");
         bool explicit_rv = prv && *prv && strtoll(prv, NULL, 10) != rev;
         if (!prv || !*prv)
-            set_rv(obj, rev);
+            kind_set_rv(obj, rev);
         bool conflict = false;
         json_t *res = update_core(c, k, ns, name, obj, old, rev, &o, explicit_rv ? NULL : &conflict);
         json_decref(old);
@@ -553,7 +523,7 @@ json_t *api_obj_delete(api_call_t *c, const api_kind_t *kc, const char *ns, cons
                     }
                     if (rc != STORE_OK)
                         goto store_fail;
-                    set_rv(obj, nrev);
+                    kind_set_rv(obj, nrev);
                 }
             }
             free(key);
