@@ -110,11 +110,10 @@ static bool simple_route(api_t *a, http_req_t *h, const char *path)
         return true;
     }
     if (strcmp(path, "/readyz") == 0) {
-        if (!store_reads_need_barrier(a->store)) {
+        if (!store_reads_need_barrier(a->store))
             readyz(h, a);
-        } else if (http_defer(h, readyz, a) != 0) {
-            /* asks etcd, may block: on the pool. Refused: the transport answered; a is not ours */
-        }
+        else   /* asks etcd, may block: on the pool (a refusal is answered; a is not ours to free) */
+            (void)!http_defer(h, readyz, a);
         return true;
     }
     return false;
@@ -124,7 +123,6 @@ static bool simple_route(api_t *a, http_req_t *h, const char *path)
  * anything that may wait (the store, etcd, a replay of the revision log) goes to the pool. */
 static void dispatch_stored(api_req_t *r)
 {
-    http_req_t *h = r->http;
     bool barrier = store_reads_need_barrier(r->api->store);
     bool rv_n = r->opt.rv_set && r->opt.rv != 0;   /* may wait for N */
     const char *v = r->verb;
@@ -159,7 +157,6 @@ static void dispatch_stored(api_req_t *r)
     } else {
         api_defer(r, verb_deletecollection);
     }
-    (void)h;
 }
 
 static void route_resource(api_t *a, http_req_t *h, const char *rest)
@@ -205,12 +202,7 @@ static bool nonresource_allowed(api_t *a, http_req_t *h, const char *path)
     if (strncmp(path, "/api/v1/namespaces/", 19) == 0)
         return true;
     char verb[16];
-    const char *m = http_method(h);
-    size_t i = 0;
-    for (; m[i] && i < sizeof verb - 1; i++)
-        verb[i] = (char)(m[i] >= 'A' && m[i] <= 'Z' ? m[i] - 'A' + 'a' : m[i]);
-    verb[i] = '\0';
-    api_authz_attrs_t at = {.user = api_request_user(a, h), .verb = verb, .resource_request = false,
+    api_authz_attrs_t at = {.user = api_request_user(a, h), .verb = api_method_verb(http_method(h), verb, sizeof verb), .resource_request = false,
                             .group = "", .resource = "", .subresource = "", .ns = "", .name = "", .path = path};
     apierr_t e = APIERR_INIT;
     if (authz_check(a, &at, &e) == 0)

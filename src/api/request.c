@@ -109,13 +109,12 @@ const char *api_field_manager(api_req_t *r, const char *fallback)
         return r->opt.field_manager;
     const char *ua = r->http ? http_header(r->http, "User-Agent") : NULL;
     if (ua && *ua) {
-        static __thread char m[129];
         size_t n = strcspn(ua, "/");
-        if (n > 128)
-            n = 128;
-        memcpy(m, ua, n);
-        m[n] = '\0';
-        return m;
+        if (n > sizeof r->manager - 1)
+            n = sizeof r->manager - 1;
+        memcpy(r->manager, ua, n);
+        r->manager[n] = '\0';
+        return r->manager;
     }
     return fallback;
 }

@@ -51,11 +51,16 @@ static const char *authz_verb(api_req_t *r, const char *m, bool watch)
         return "patch";
     if (strcmp(m, "DELETE") == 0)
         return r->name ? "delete" : "deletecollection";
+    return api_method_verb(m, r->verb_buf, sizeof r->verb_buf);
+}
+
+const char *api_method_verb(const char *method, char *buf, size_t size)
+{
     size_t i = 0;
-    for (; m[i] && i < sizeof r->verb_buf - 1; i++)
-        r->verb_buf[i] = (char)(m[i] >= 'A' && m[i] <= 'Z' ? m[i] - 'A' + 'a' : m[i]);
-    r->verb_buf[i] = '\0';
-    return r->verb_buf;
+    for (; method[i] && i < size - 1; i++)
+        buf[i] = (char)(method[i] >= 'A' && method[i] <= 'Z' ? method[i] - 'A' + 'a' : method[i]);
+    buf[i] = '\0';
+    return buf;
 }
 
 /* The verb the route serves: GET only as get/list/watch, create on collections, update and
@@ -139,6 +144,10 @@ int api_route_resolve(api_req_t *r, const char *method, const char *query)
         return ROUTE_NOT_FOUND;
     if (req_options_parse(query, &r->opt, &r->call.err) != 0)
         return -1;
+    /* what the options say about the call: every verb runs with it */
+    r->call.dry_run = r->opt.dry_run;
+    r->call.field_validation = r->opt.field_validation;
+    r->call.field_manager = api_field_manager(r, "unknown");
     if (r->watch_path) {
         r->opt.watch = true;
         if (req_options_validate_list(&r->opt, &r->call.err) != 0)

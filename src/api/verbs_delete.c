@@ -17,7 +17,7 @@ void verb_delete(http_req_t *h, void *arg)
     bool pending = false;
     if (req_options_delete_body(body, len, &r->opt, &puid, &prv, &r->call.err) != 0)
         goto fail;
-    r->call.dry_run = r->opt.dry_run;
+    r->call.dry_run = r->opt.dry_run;   /* the DeleteOptions body may set dryRun too */
     if (r->kind->virt) {
         obj = r->kind->virt->del(&r->call, r->ns, r->name);
         if (!obj)
@@ -78,7 +78,7 @@ void verb_deletecollection(http_req_t *h, void *arg)
     char *prefix = collection_prefix(r);
     if (req_options_delete_body(body, len, &r->opt, &puid, &prv, &r->call.err) != 0)
         goto fail;
-    r->call.dry_run = r->opt.dry_run;
+    r->call.dry_run = r->opt.dry_run;   /* the DeleteOptions body may set dryRun too */
     if (selectors_parse(r, NULL, &acc.ls, &acc.fs) != 0)
         goto fail;
     int64_t rev = 0;

@@ -6,36 +6,38 @@
 
 #include "api/api_internal.h"
 
-/* Field selector values of a decoded object, computed on demand and kept until freed. */
+/* Field selector values of a decoded object, one per kind field label, as the cache
+ * keeps them for stored kinds. */
 typedef struct json_fields {
-    const json_t *obj;
-    char *vals[8];
-    size_t n;
+    const char *const *labels;
+    char **vals;
 } json_fields_t;
 
 static const char *json_field_get(void *arg, const char *label)
 {
     json_fields_t *f = arg;
-    char *v = kind_field_value(f->obj, label);
-    if (f->n == sizeof f->vals / sizeof *f->vals) {
-        free(f->vals[0]);
-        memmove(f->vals, f->vals + 1, (f->n - 1) * sizeof *f->vals);
-        f->n--;
-    }
-    f->vals[f->n++] = v;
-    return v;
+    for (size_t i = 0; f->labels && f->labels[i]; i++)
+        if (strcmp(f->labels[i], label) == 0)
+            return f->vals[i];
+    return "";
 }
 
-static bool json_matches(label_selector_t *ls, field_selector_t *fs, const json_t *obj)
+static bool json_matches(const kind_def_t *k, label_selector_t *ls, field_selector_t *fs, const json_t *obj)
 {
     if (ls && !label_selector_match(ls, json_object_get(json_object_get(obj, "metadata"), "labels")))
         return false;
     if (!fs)
         return true;
-    json_fields_t f = {.obj = obj};
+    size_t n = 0;
+    while (k->field_labels && k->field_labels[n])
+        n++;
+    json_fields_t f = {k->field_labels, xcalloc(n + 1, sizeof(char *))};
+    for (size_t i = 0; i < n; i++)
+        f.vals[i] = kind_field_value(obj, k->field_labels[i]);
     bool ok = field_selector_match(fs, json_field_get, &f);
-    for (size_t i = 0; i < f.n; i++)
+    for (size_t i = 0; i < n; i++)
         free(f.vals[i]);
+    free(f.vals);
     return ok;
 }
 
@@ -63,7 +65,7 @@ static void virtual_list(api_req_t *r)
     size_t i;
     json_t *it;
     json_array_foreach(all, i, it) {
-        if (json_matches(ls, fs, it))
+        if (json_matches(r->kind, ls, fs, it))
             json_array_append(items, it);
     }
     char rv[24];

@@ -82,15 +82,6 @@ static json_t *body_object(api_req_t *r)
     return obj;
 }
 
-/* What the verbs of a write share: the field manager (fieldManager, else User-Agent) and
- * the dry run, on the thread that runs the write. */
-static void write_call_setup(api_req_t *r)
-{
-    r->call.field_manager = api_field_manager(r, "unknown");
-    r->call.dry_run = r->opt.dry_run;
-    r->call.field_validation = r->opt.field_validation;
-}
-
 static void finish(api_req_t *r, int code, json_t *res)
 {
     if (res)
@@ -103,7 +94,6 @@ static void finish(api_req_t *r, int code, json_t *res)
 void verb_create(http_req_t *h, void *arg)
 {
     api_req_t *r = arg;
-    write_call_setup(r);
     json_t *obj = body_object(r), *res = NULL;
     if (obj && r->kind->virt)
         res = r->kind->virt->create(&r->call, r->ns, obj);
@@ -116,7 +106,6 @@ void verb_create(http_req_t *h, void *arg)
 void verb_update(http_req_t *h, void *arg)
 {
     api_req_t *r = arg;
-    write_call_setup(r);
     json_t *obj = body_object(r), *res = NULL;
     if (obj && r->kind->virt) {
         res = r->kind->virt->update(&r->call, r->ns, r->name, obj);
@@ -184,7 +173,6 @@ static json_t *patch_virtual(api_req_t *r, patch_ctx_t *p)
 void verb_patch(http_req_t *h, void *arg)
 {
     api_req_t *r = arg;
-    write_call_setup(r);
     patch_ctx_t p = {.r = r, .type = api_patch_type(content_type(r))};
     json_t *res = NULL;
     size_t len;
