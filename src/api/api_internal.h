@@ -64,11 +64,18 @@ struct api_call {
     const char *field_manager;       /* NULL: the verb's fallback */
     field_validation_t field_validation;
     bool dry_run;
+    int code;                        /* success code set by a handler, 0: the verb's */
     char now[21];
     char **warnings;
     size_t nwarnings;
     apierr_t err;
 };
+
+/* api_obj_list that also reports the revision of the snapshot it listed. */
+int api_obj_list_at(api_call_t *c, const api_kind_t *k, const char *ns, int (*fn)(void *arg, const json_t *obj),
+                    void *arg, int64_t *rev_out);
+/* The stored kind a derived virtual kind expands (virt->source), or NULL. */
+const api_kind_t *kind_source(const kind_def_t *k);
 
 void api_call_init(api_call_t *c, api_t *a, const api_user_t *user);
 void api_call_clear(api_call_t *c);

@@ -49,6 +49,7 @@ const api_user_t *api_call_user(api_call_t *c) { return c->user; }
 bool api_call_dry_run(api_call_t *c) { return c->dry_run; }
 void api_call_set_dry_run(api_call_t *c, bool dry_run) { c->dry_run = dry_run; }
 apierr_t *api_call_err(api_call_t *c) { return &c->err; }
+void api_call_set_code(api_call_t *c, int code) { c->code = code; }
 
 void api_call_warn(api_call_t *c, const char *msg)
 {

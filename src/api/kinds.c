@@ -11,7 +11,7 @@ static void check_virtual(const kind_def_t *k)
 {
     const api_virtual_ops_t *v = k->virt;
     struct { const char *verb; bool ok; } need[] = {
-        {"get", v->get}, {"list", v->list}, {"create", v->create}, {"update", v->update},
+        {"get", v->get}, {"list", v->list || (v->source && v->expand)}, {"create", v->create}, {"update", v->update},
         {"patch", v->get && v->update}, {"delete", v->del}, {"watch", false}, {"deletecollection", false},
     };
     for (size_t i = 0; i < sizeof need / sizeof *need; i++) {
@@ -52,6 +52,22 @@ void kinds_init(api_t *a)
             check_virtual(&a->kinds[i]);
         check_subresources(&a->kinds[i]);
     }
+    for (size_t i = 0; i < a->nkinds; i++) {
+        const api_virtual_ops_t *v = a->kinds[i].virt;
+        if (v && v->source && !kind_source(&a->kinds[i])) {
+            log_error("api: virtual kind %s derives from %s, which is not a stored kind served here",
+                      a->kinds[i].resource, v->source);
+            abort();
+        }
+    }
+}
+
+const api_kind_t *kind_source(const kind_def_t *k)
+{
+    if (!k->virt || !k->virt->source)
+        return NULL;
+    const api_kind_t *s = api_kind_find(k->api, k->virt->source);
+    return s && kind_is_stored(s) ? s : NULL;
 }
 
 void kinds_free(api_t *a)

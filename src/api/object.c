@@ -145,6 +145,12 @@ static int collect_ref(void *arg, cache_obj_t *o)
 int api_obj_list(api_call_t *c, const api_kind_t *kc, const char *ns, int (*fn)(void *arg, const json_t *obj),
                  void *arg)
 {
+    return api_obj_list_at(c, kc, ns, fn, arg, NULL);
+}
+
+int api_obj_list_at(api_call_t *c, const api_kind_t *kc, const char *ns, int (*fn)(void *arg, const json_t *obj),
+                    void *arg, int64_t *rev_out)
+{
     kind_def_t *k = (kind_def_t *)kc;
     if (api_consistent_read(c, k->cache) != 0)
         return -1;
@@ -154,6 +160,8 @@ int api_obj_list(api_call_t *c, const api_kind_t *kc, const char *ns, int (*fn)(
     /* references first, decoding after: fn may call back into the cache */
     cache_scan(k->cache, prefix, NULL, collect_ref, &acc, &rev);
     free(prefix);
+    if (rev_out)
+        *rev_out = rev;
     int rc = 0;
     size_t i = 0;
     for (; i < acc.n && rc == 0; i++) {

@@ -89,6 +89,15 @@ typedef struct api_virtual_ops {
     json_t *(*create)(api_call_t *c, const char *ns, json_t *obj);
     json_t *(*update)(api_call_t *c, const char *ns, const char *name, json_t *obj);
     json_t *(*del)(api_call_t *c, const char *ns, const char *name);
+    /* A kind derived from a stored one (ImageStreamTag from ImageStream): the stored
+     * kind's resource and the items one source object yields, in list form, as a new
+     * array. With these api/ serves list (when list is NULL: a consistent snapshot of the
+     * source kind, expanded; the list's resourceVersion is the snapshot's) and watch (the
+     * source kind's watch, each source change turned into ADDED/MODIFIED/DELETED events
+     * of the items it yields, whose resourceVersion is the source object's). expand runs
+     * on the watch dispatcher too: it must not touch the store or block. */
+    const char *source;
+    json_t *(*expand)(api_call_t *c, const json_t *source_obj);
 } api_virtual_ops_t;
 
 typedef struct cache cache_t;
@@ -144,6 +153,9 @@ const api_user_t *api_call_user(api_call_t *c);
 bool api_call_dry_run(api_call_t *c);
 void api_call_set_dry_run(api_call_t *c, bool dry_run);
 apierr_t *api_call_err(api_call_t *c);
+/* The HTTP code of a handler's success when it is not the verb's usual one (an update
+ * of a virtual kind that created what it names answers 201). */
+void api_call_set_code(api_call_t *c, int code);
 void api_call_warn(api_call_t *c, const char *msg);
 
 /* Asks the authorizer on behalf of the call's user; 0 if allowed, else -1 with a 403

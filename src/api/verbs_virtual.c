@@ -50,6 +50,32 @@ static void virtual_get(api_req_t *r)
         api_respond_error(r);
 }
 
+/* A derived kind's items: every source object of the namespace, expanded. */
+typedef struct expand_acc {
+    api_call_t *c;
+    const api_virtual_ops_t *v;
+    json_t *items;
+} expand_acc_t;
+
+static int expand_one(void *arg, const json_t *obj)
+{
+    expand_acc_t *a = arg;
+    json_t *more = a->v->expand(a->c, obj);
+    json_array_extend(a->items, more);
+    json_decref(more);
+    return 0;
+}
+
+static json_t *expanded_list(api_req_t *r, int64_t *rev)
+{
+    expand_acc_t acc = {&r->call, r->kind->virt, json_array()};
+    if (api_obj_list_at(&r->call, kind_source(r->kind), r->ns, expand_one, &acc, rev) != 0) {
+        json_decref(acc.items);
+        return NULL;
+    }
+    return acc.items;
+}
+
 /* The whole list (virtual kinds do not page: limit is served in full, no continue token,
  * as Kubernetes allows for a server that does not chunk). */
 static void virtual_list(api_req_t *r)
@@ -59,7 +85,13 @@ static void virtual_list(api_req_t *r)
     json_t *all = NULL, *items = json_array();
     if (selectors_parse(r, NULL, &ls, &fs) != 0)
         goto fail;
-    all = r->kind->virt->list(&r->call, r->ns);
+    int64_t list_rev = 0;
+    if (r->kind->virt->list) {
+        all = r->kind->virt->list(&r->call, r->ns);
+        list_rev = kinds_cache_rev(r->api);
+    } else {
+        all = expanded_list(r, &list_rev);
+    }
     if (!all)
         goto fail;
     size_t i;
@@ -69,7 +101,7 @@ static void virtual_list(api_req_t *r)
             json_array_append(items, it);
     }
     char rv[24];
-    snprintf(rv, sizeof rv, "%lld", (long long)kinds_cache_rev(r->api));
+    snprintf(rv, sizeof rv, "%lld", (long long)list_rev);
     json_t *out;
     if (r->accept == ACCEPT_TABLE) {
         json_t *rows = json_array();

@@ -84,6 +84,8 @@ static json_t *body_object(api_req_t *r)
 
 static void finish(api_req_t *r, int code, json_t *res)
 {
+    if (r->call.code)
+        code = r->call.code;
     if (res)
         respond_obj(r, code, res);
     else

@@ -90,4 +90,20 @@ json_t *is_spec_tag(const json_t *obj, const char *tag);
 const char *is_ns(const json_t *obj);
 const char *is_name(const json_t *obj);
 
+/* ---- virtual resources (virtual_names.c) ---- */
+/* Strict "<stream>:<tag>": no '@', exactly one ':', both sides non-empty. 0 and malloc'd
+ * parts, or -1 (nothing allocated). */
+int vn_istag_parse(const char *name, char **stream, char **tag);
+/* Lenient split on the first ':' (create): an empty or missing tag is "latest"; true
+ * when a ':' was present. Always allocates both parts. */
+bool vn_istag_split(const char *name, char **stream, char **tag);
+/* Strict "<a>@<b>": exactly one '@', both sides non-empty (ImageStreamImage, ImageSignature). */
+int vn_at_parse(const char *name, char **left, char **right);
+/* An Image as virtual resources return it: metadata filled from a stored manifest,
+ * dockerImageManifest and dockerImageConfig removed. New reference. */
+json_t *img_view(const json_t *image, const char *now);
+/* The pull spec of a tag event: <status.dockerImageRepository>@<image> under a Local
+ * reference policy, else the event's dockerImageReference (§0.3). Caller frees. */
+char *is_event_pull_spec(const json_t *stream, const char *tag, const json_t *event);
+
 #endif
