@@ -9,11 +9,13 @@
  * SIG_GPG_TIMEOUT_MS; the signed text gpg hands back goes to a sink bounded by
  * SIG_MAX_PLAINTEXT (a compressed message may expand without limit). Every call blocks on
  * gpg: only pool threads may make it. */
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <gpgme.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,8 @@ typedef struct sig_key {
 
 struct sig_verifier {
     char *home;
+    char *engine;           /* gpg binary; NULL: gpgme's default */
+    int timeout_ms;
     bool has_keyring;
     sig_key_t *keys;
     size_t nkeys;
@@ -61,23 +65,64 @@ static void home_remove(const char *home)
         nftw(home, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static char *home_create(char **err)
+#define HOME_PREFIX "image-apiserver-gpg-"
+
+static const char *tmp_dir(void)
 {
     const char *tmp = getenv("TMPDIR");
-    char *home = xasprintf("%s/image-apiserver-gpg-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    return tmp && *tmp ? tmp : "/tmp";
+}
+
+/* Homes left by servers that were killed (SIGKILL skips sig_verifier_free): each home
+ * names its owner in owner.pid; one whose owner is gone is removed. */
+static void sweep_stale_homes(void)
+{
+    DIR *d = opendir(tmp_dir());
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (strncmp(de->d_name, HOME_PREFIX, sizeof HOME_PREFIX - 1) != 0)
+            continue;
+        char *home = xasprintf("%s/%s", tmp_dir(), de->d_name);
+        char *pidf = xasprintf("%s/owner.pid", home);
+        struct stat st;
+        FILE *f = lstat(home, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == getuid() ? fopen(pidf, "r") : NULL;
+        long pid = 0;
+        if (f && fscanf(f, "%ld", &pid) == 1 && pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+            home_remove(home);
+        if (f)
+            fclose(f);
+        free(pidf);
+        free(home);
+    }
+    if (d)
+        closedir(d);
+}
+
+static bool write_file(const char *dir, const char *name, const char *text)
+{
+    char *path = xasprintf("%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    free(path);
+    if (!f)
+        return false;
+    bool ok = fputs(text, f) >= 0;
+    return fclose(f) == 0 && ok;
+}
+
+static char *home_create(char **err)
+{
+    sweep_stale_homes();
+    char *home = xasprintf("%s/" HOME_PREFIX "XXXXXX", tmp_dir());
     if (!mkdtemp(home)) {
         *err = xasprintf("cannot create gpg's home %s: %s", home, strerror(errno));
         free(home);
         return NULL;
     }
-    char *conf = xasprintf("%s/gpg.conf", home);
-    FILE *f = fopen(conf, "w");
-    free(conf);
-    if (!f || fputs("trust-model always\nno-autostart\nno-auto-key-retrieve\nno-greeting\n", f) < 0 ||
-        fclose(f) != 0) {
-        *err = xasprintf("cannot write gpg.conf in %s", home);
-        if (f)
-            fclose(f);
+    char pid[24];
+    snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (!write_file(home, "owner.pid", pid) ||
+        !write_file(home, "gpg.conf", "trust-model always\nno-autostart\nno-auto-key-retrieve\nno-greeting\n")) {
+        *err = xasprintf("cannot write to gpg's home %s", home);
         home_remove(home);
         free(home);
         return NULL;
@@ -85,13 +130,13 @@ static char *home_create(char **err)
     return home;
 }
 
-static gpgme_error_t ctx_new(const char *home, gpgme_ctx_t *ctx)
+static gpgme_error_t ctx_new(const sig_verifier_t *v, gpgme_ctx_t *ctx)
 {
     gpgme_error_t e = gpgme_new(ctx);
     if (e)
         return e;
     if ((e = gpgme_set_protocol(*ctx, GPGME_PROTOCOL_OpenPGP)) ||
-        (e = gpgme_ctx_set_engine_info(*ctx, GPGME_PROTOCOL_OpenPGP, NULL, home))) {
+        (e = gpgme_ctx_set_engine_info(*ctx, GPGME_PROTOCOL_OpenPGP, v->engine, v->home))) {
         gpgme_release(*ctx);
         *ctx = NULL;
         return e;
@@ -207,10 +252,11 @@ sig_verifier_t *sig_verifier_new(const char *keyring_file, char **err)
         return NULL;
     }
     sig_verifier_t *v = xcalloc(1, sizeof *v);
+    v->timeout_ms = SIG_GPG_TIMEOUT_MS;
     gpgme_ctx_t ctx = NULL;
     if (!(v->home = home_create(err)))
         goto fail;
-    if ((e = ctx_new(v->home, &ctx))) {
+    if ((e = ctx_new(v, &ctx))) {
         *err = xasprintf("gpgme: %s", gpgme_strerror(e));
         goto fail;
     }
@@ -219,6 +265,8 @@ sig_verifier_t *sig_verifier_new(const char *keyring_file, char **err)
     if (list_keys(v, ctx, err) != 0)
         goto fail;
     gpgme_release(ctx);
+    if (getpid() == 1)   /* gpgme's detached gpg processes would be ours to reap */
+        log_warn("running as PID 1: finished gpg processes are not reaped; run under an init (docker --init, tini)");
     return v;
 fail:
     if (ctx)
@@ -233,12 +281,25 @@ void sig_verifier_free(sig_verifier_t *v)
         return;
     home_remove(v->home);
     free(v->home);
+    free(v->engine);
     for (size_t i = 0; i < v->nkeys; i++) {
         free(v->keys[i].fpr);
         free(v->keys[i].uid);
     }
     free(v->keys);
     free(v);
+}
+
+const char *sig_verifier_home(const sig_verifier_t *v)
+{
+    return v->home;
+}
+
+void sig_verifier_set_engine(sig_verifier_t *v, const char *gpg, int timeout_ms)
+{
+    free(v->engine);
+    v->engine = xstrdup(gpg);
+    v->timeout_ms = timeout_ms;
 }
 
 /* The user id of the key gpg names (a fingerprint, or a key id: its low digits). */
@@ -428,7 +489,7 @@ void sig_verify(const sig_verifier_t *v, const void *content, size_t n, sig_repo
         loop.slots[i].fd = -1;
     struct gpgme_io_cbs io = {io_add, &loop, io_remove, io_event, &loop};
     static struct gpgme_data_cbs sink_cbs = {NULL, sink_write, NULL, NULL};
-    gpgme_error_t e = ctx_new(v->home, &ctx);
+    gpgme_error_t e = ctx_new(v, &ctx);
     if (!e)
         e = gpgme_data_new_from_mem(&sigd, content, n, 0);
     if (!e)
@@ -439,8 +500,8 @@ void sig_verify(const sig_verifier_t *v, const void *content, size_t n, sig_repo
     }
     if (e) {
         set_outcome(r, SIG_UNREAD, xasprintf("gpg could not be run: %s", gpgme_strerror(e)));
-    } else if (!io_run(ctx, &loop, SIG_GPG_TIMEOUT_MS)) {
-        set_outcome(r, SIG_UNREAD, xasprintf("gpg did not finish within %d s", SIG_GPG_TIMEOUT_MS / 1000));
+    } else if (!io_run(ctx, &loop, v->timeout_ms)) {
+        set_outcome(r, SIG_UNREAD, xasprintf("gpg did not finish within %d ms", v->timeout_ms));
     } else if (plain.b.overflow) {
         set_outcome(r, SIG_NOT_SIGNED, xasprintf("the signed content is larger than %d bytes", SIG_MAX_PLAINTEXT));
     } else if (loop.err) {

@@ -92,5 +92,8 @@ char *sig_b64_encode(const unsigned char *p, size_t n);
 /* Runs gpg on content (blocking, bounded by SIG_GPG_TIMEOUT_MS): never on an event loop.
  * v may be NULL (no gpg available): the report is then SIG_UNREAD. Always fills r. */
 void sig_verify(const sig_verifier_t *v, const void *content, size_t n, sig_report_t *r);
+/* Tests: gpg's private home; another gpg binary and timeout. */
+const char *sig_verifier_home(const sig_verifier_t *v);
+void sig_verifier_set_engine(sig_verifier_t *v, const char *gpg, int timeout_ms);
 
 #endif

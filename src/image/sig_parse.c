@@ -130,6 +130,14 @@ void sig_payload_free(sig_payload_t *p)
 }
 
 /* ---- fields and conditions ---- */
+/* A JSON string that is never NULL: text that is not UTF-8 (it cannot come from the
+ * server's own sources, which are checked, but a report is data) is replaced. */
+static json_t *jstr(const char *s)
+{
+    json_t *v = json_string(s ? s : "");
+    return v ? v : json_string("(not UTF-8)");
+}
+
 static void add_condition(json_t *sig, const char *type, const char *status, const char *reason, const char *msg,
                           const char *now)
 {
@@ -138,9 +146,10 @@ static void add_condition(json_t *sig, const char *type, const char *status, con
         conds = json_array();
         json_object_set_new(sig, "conditions", conds);
     }
-    json_array_append_new(conds, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", type, "status", status,
-                                           "lastProbeTime", now, "lastTransitionTime", now, "reason", reason,
-                                           "message", msg));
+    json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", type, "status", status, "lastProbeTime", now,
+                          "lastTransitionTime", now, "reason", reason);
+    json_object_set_new(c, "message", jstr(msg));
+    json_array_append_new(conds, c);
 }
 
 static void pair(json_t *sig, const char *status, const char *reason, const char *msg, const char *now)
@@ -198,18 +207,22 @@ static void describe_signed(json_t *sig, const sig_report_t *r, const sig_payloa
                             const char *now)
 {
     char *key = public_key_id(r->key_id ? r->key_id : "");
-    json_object_set_new(sig, "imageIdentity", json_string(pl->docker_reference));
-    json_object_set_new(sig, "signedClaims", json_pack("{s:s}", "docker-manifest-digest", pl->manifest_digest));
+    json_object_set_new(sig, "imageIdentity", jstr(pl->docker_reference));
+    json_t *claims = json_object();
+    json_object_set_new(claims, "docker-manifest-digest", jstr(pl->manifest_digest));
+    json_object_set_new(sig, "signedClaims", claims);
     int64_t created = r->created > 0 ? r->created : pl->timestamp;
     if (created > 0) {
         char t[21];
         time_rfc3339((time_t)created, t);
         json_object_set_new(sig, "created", json_string(t));
     }
-    json_object_set_new(sig, "issuedBy", json_pack("{s:s}", "commonName", r->signer ? r->signer : key));
-    json_t *to = json_pack("{s:s}", "publicKeyID", key);
+    json_t *by = json_object(), *to = json_object();
+    json_object_set_new(by, "commonName", jstr(r->signer ? r->signer : key));
+    json_object_set_new(sig, "issuedBy", by);
+    json_object_set_new(to, "publicKeyID", jstr(key));
     if (r->signer)
-        json_object_set_new(to, "commonName", json_string(r->signer));
+        json_object_set_new(to, "commonName", jstr(r->signer));
     json_object_set_new(sig, "issuedTo", to);
 
     sig_verdict_t v = r->verdict <= SIGV_ERROR ? r->verdict : SIGV_ERROR;
@@ -217,9 +230,9 @@ static void describe_signed(json_t *sig, const sig_report_t *r, const sig_payloa
     add_condition(sig, "Trusted", v == SIGV_VERIFIED ? "True" : "False", trust_reasons[v], tmsg, now);
     free(tmsg);
     bool match = strcmp(pl->manifest_digest, image_name) == 0;
-    /* the digest is valid (sig_payload_parse): short ASCII; the image name may be anything */
-    char *fmsg = match ? xasprintf("the signed manifest digest %s is this image", pl->manifest_digest)
-                       : xasprintf("the signed manifest digest %s is not this image's digest", pl->manifest_digest);
+    char *fmsg = match ? xasprintf("the signed manifest digest %s matches the image", pl->manifest_digest)
+                       : xasprintf("the signed manifest digest %s does not match the image %s", pl->manifest_digest,
+                                   image_name);
     add_condition(sig, "ForImage", match ? "True" : "False", match ? "DigestMatches" : "DigestMismatch", fmsg, now);
     free(fmsg);
     free(key);

@@ -155,7 +155,7 @@ def test_digest_mismatch(http, signer):
 
 
 @pytest.mark.parametrize("what", ["text", "truncated", "random", "json", "plain-signed-text",
-                                  "not-atomic-json", "huge"])
+                                  "not-atomic-json", "huge", "bomb"])
 def test_content_that_is_not_a_signature_is_kept(http, signer, what):
     image = new_image(http)
     good = signer.sign(payload(image))
@@ -167,6 +167,7 @@ def test_content_that_is_not_a_signature_is_kept(http, signer, what):
         "plain-signed-text": signer.sign(b"hello, world"),
         "not-atomic-json": signer.sign(b'{"critical":{"type":"something else"},"optional":{}}'),
         "huge": b"\xa3" + os.urandom(70 * 1024),
+        "bomb": signer.sign(b" " * (4 << 20)),   # 4 MiB of signed text in a few KB
     }[what]
     sig = create(http, f"{image}@{what}", content)
     c = conditions(sig)
@@ -176,6 +177,8 @@ def test_content_that_is_not_a_signature_is_kept(http, signer, what):
         assert cond["message"].startswith("the content is not")
     for f in ("imageIdentity", "signedClaims", "created", "issuedBy", "issuedTo"):
         assert f not in sig
+    if what == "bomb":
+        assert len(content) < 64 * 1024 and "larger than 65536 bytes" in c["Trusted"]["message"]
     if what in ("plain-signed-text", "not-atomic-json"):
         assert "atomic container signature" in c["Trusted"]["message"]
         assert signer.key_id in c["Trusted"]["message"]
@@ -341,7 +344,7 @@ def test_kubectl_create_get_delete(server, signer, tmp_path):
     assert "reason: DigestMatches" in out
     rc, _, err = server.kubectl("create", "-f", str(manifest), check=False)
     assert rc != 0 and "already exists" in err
-    _, out, _ = server.kubectl("delete", "imagesignature", name, "--wait=false")
+    _, out, _ = server.kubectl("delete", "imagesignature", name)
     assert f'imagesignature.image.openshift.io "{name}" deleted' in out
     assert image_sigs(http, image) == []
 
