@@ -38,6 +38,8 @@ static void usage(FILE *f)
             "  --default-import-mode MODE       Legacy (default) or PreserveOriginal\n"
             "  --max-tag-history N              tag events kept per tag, oldest dropped first; events a\n"
             "                                   spec tag pins by digest are kept (default 0 = unlimited)\n"
+            "  --signature-keyring FILE         OpenPGP public keys (gpg --export); image signatures made\n"
+            "                                   by one of them get condition Trusted=True\n"
             "  --compact-retain N               revisions of history kept by compaction (default 10000)\n"
             "  --compact-interval SECONDS       automatic compaction period, 0 = off (default 60;\n"
             "                                   on etcd only the elected leader compacts)\n"
@@ -54,6 +56,7 @@ enum {
     OPT_COMPACT_INTERVAL, OPT_MAX_BODY, OPT_THREADS, OPT_BOOKMARK, OPT_LOG_LEVEL, OPT_HELP, OPT_VERSION,
     OPT_ETCD_SERVERS, OPT_ETCD_PREFIX, OPT_ETCD_CA, OPT_ETCD_CERT, OPT_ETCD_KEY, OPT_ETCD_TIMEOUT, OPT_LEASE,
     OPT_MAX_TAG_HISTORY,
+    OPT_SIG_KEYRING,
 };
 
 static int parse_int(const char *flag, const char *v, long long min, long long *out)
@@ -90,6 +93,7 @@ int main(int argc, char **argv)
         {"etcd-keyfile", required_argument, NULL, OPT_ETCD_KEY},
         {"etcd-timeout", required_argument, NULL, OPT_ETCD_TIMEOUT},
         {"leader-lease-duration", required_argument, NULL, OPT_LEASE},
+        {"signature-keyring", required_argument, NULL, OPT_SIG_KEYRING},
         {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
@@ -101,6 +105,7 @@ int main(int argc, char **argv)
     acfg.kinds = image_kinds(&acfg.nkinds);
     store_etcd_options_t eopt = {.key_prefix = "/image-apiserver", .timeout_ms = 5000};
     int lease_s = 15;
+    const char *sig_keyring = NULL;
     long long n;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -182,6 +187,7 @@ int main(int argc, char **argv)
                 return 2;
             lease_s = (int)n;
             break;
+        case OPT_SIG_KEYRING: sig_keyring = optarg; break;
         case OPT_HELP: case 'h': usage(stdout); return 0;
         case OPT_VERSION: printf("image-apiserver %s (Kubernetes API v1.32, image.openshift.io/v1)\n", IAS_VERSION); return 0;
         default: usage(stderr); return 2;
@@ -215,6 +221,19 @@ int main(int argc, char **argv)
         fprintf(stderr, "image-apiserver: the --etcd-* TLS flags need --etcd-servers\n");
         return 2;
     }
+
+    /* gpg reads signature contents; without it signatures are stored unread */
+    char *sig_err = NULL;
+    sig_verifier_t *sigv = sig_verifier_new(sig_keyring, &sig_err);
+    if (!sigv && sig_keyring) {
+        log_error("--signature-keyring: %s", sig_err);
+        free(sig_err);
+        return 1;
+    }
+    if (!sigv)
+        log_warn("image signatures will not be read: %s", sig_err);
+    free(sig_err);
+    icfg.signatures = sigv;
 
     int rc = 1;
     store_t *store = NULL;
@@ -268,5 +287,6 @@ out:
     api_free(api);
     if (store)
         store_close(store);
+    sig_verifier_free(sigv);   /* removes gpg's temporary home */
     return rc;
 }

@@ -106,6 +106,11 @@ static const api_kind_t kind_table[] = {
         .validate = is_validate_hook, .validate_status_update = is_validate_status_update_hook,
         .decorate = is_decorate_hook, .table_cells = imagestream_table_cells,
     },
+    {
+        .resource = "imagesignatures", .singular = "imagesignature", .kind = "ImageSignature",
+        .list_kind = "ImageSignatureList", .schema = &schema_image_signature, .namespaced = false,
+        .verbs = "create delete", .virt = &image_signature_ops,
+    },
 };
 
 const api_kind_t *image_kinds(size_t *n)
