@@ -1,0 +1,372 @@
+/* ImageTag (`imagetags`, `itag`, name "<stream>:<tag>"; reference §3): the whole of one
+ * tag — the stream's metadata, the spec tag, the status tag and the image of its latest
+ * event. Exists while a spec or a status tag does. Writes change only the spec tag;
+ * delete removes both. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "image/tags_int.h"
+#include "util/util.h"
+
+/* The annotation kubectl apply keeps its last configuration in. An ImageTag's metadata is
+ * its stream's and cannot change through the tag, so the annotation is never stored;
+ * ignoring it in the comparison of §3.5 is what lets `kubectl apply` patch an ImageTag
+ * a second time (the reference rejects that patch). */
+#define LAST_APPLIED "kubectl.kubernetes.io/last-applied-configuration"
+
+json_t *itag_view(const json_t *stream, const char *tag, const json_t *image, const char *now)
+{
+    json_t *meta = json_deep_copy(json_object_get(stream, "metadata"));
+    if (!json_is_object(meta)) {
+        json_decref(meta);
+        meta = json_object();
+    }
+    json_object_set_new(meta, "name", json_sprintf("%s:%s", is_name(stream), tag));
+    json_t *out = json_pack("{s:s, s:s, s:o}", "kind", "ImageTag", "apiVersion", TW_GV, "metadata", meta);
+    json_t *spec = is_spec_tag(stream, tag), *status = is_status_tag(stream, tag);
+    json_object_set_new(out, "spec", spec ? json_deep_copy(spec) : json_null());
+    if (status) {
+        json_t *st = json_pack("{s:s, s:O}", "tag", tag, "items",
+                               json_object_get(status, "items") ? json_object_get(status, "items") : json_null());
+        json_t *conds = json_object_get(status, "conditions");
+        if (json_array_size(conds))
+            json_object_set(st, "conditions", conds);
+        json_object_set_new(out, "status", st);
+    } else {
+        json_object_set_new(out, "status", json_null());
+    }
+    json_t *iv = NULL;
+    json_t *event = tw_latest(stream, tag);
+    if (image && event) {
+        iv = img_view(image, now);
+        char *ref = is_event_pull_spec(stream, tag, event);
+        json_object_set_new(iv, "dockerImageReference", json_string(ref));
+        free(ref);
+    }
+    json_object_set_new(out, "image", iv ? iv : json_null());
+    return out;
+}
+
+int itag_check_name(api_call_t *c, const char *name)
+{
+    char *s, *t;
+    if (tw_parse(c, &tw_itag, name, &s, &t) != 0)
+        return -1;
+    free(s);
+    free(t);
+    return 0;
+}
+
+static bool tag_exists(const json_t *stream, const char *tag)
+{
+    return is_spec_tag(stream, tag) || is_status_tag(stream, tag);
+}
+
+/* The image of the latest event: a missing one is null here (§3.1), other errors fail. */
+static int load_image(api_call_t *c, const json_t *stream, const char *tag, json_t **image)
+{
+    *image = NULL;
+    const char *name = ij_str(tw_latest(stream, tag), "image");
+    if (!*name)
+        return 0;
+    *image = tw_image(c, name, true);
+    if (*image)
+        return 0;
+    if (api_call_err(c)->kind != APIERR_NOT_FOUND)
+        return -1;
+    apierr_clear(api_call_err(c));
+    return 0;
+}
+
+static json_t *itag_get(api_call_t *c, const char *ns, const char *name)
+{
+    char *sname, *tag;
+    json_t *stream = NULL, *image = NULL, *out = NULL;
+    if (tw_parse(c, &tw_itag, name, &sname, &tag) != 0)
+        return NULL;
+    stream = api_obj_get(c, tw_streams(c), ns, sname);   /* 404 imagestreams */
+    if (!stream)
+        goto out;
+    if (!tag_exists(stream, tag)) {
+        apierr_not_found(api_call_err(c), tw_itag.resource, TW_GROUP, name);
+        goto out;
+    }
+    if (load_image(c, stream, tag, &image) == 0)
+        out = itag_view(stream, tag, image, api_call_now(c));
+out:
+    json_decref(stream);
+    json_decref(image);
+    free(sname);
+    free(tag);
+    return out;
+}
+
+/* LIST form (§3.3): the union of spec and status tag names, by name; image null. Both
+ * lists are stored sorted by name: a merge. Pure. */
+static json_t *itag_expand(api_call_t *c, const json_t *stream)
+{
+    json_t *items = json_array();
+    json_t *spec = json_object_get(json_object_get(stream, "spec"), "tags");
+    json_t *status = json_object_get(json_object_get(stream, "status"), "tags");
+    size_t i = 0, j = 0, n = json_array_size(spec), m = json_array_size(status);
+    while (i < n || j < m) {
+        const char *a = i < n ? ij_str(json_array_get(spec, i), "name") : NULL;
+        const char *b = j < m ? ij_str(json_array_get(status, j), "tag") : NULL;
+        int cmp = !a ? 1 : !b ? -1 : strcmp(a, b);
+        const char *tag = cmp <= 0 ? a : b;
+        if (cmp <= 0)
+            i++;
+        if (cmp >= 0)
+            j++;
+        json_array_append_new(items, itag_view(stream, tag, NULL, NULL));
+    }
+    return items;
+}
+
+static json_t *answer(api_call_t *c, const json_t *stream, const char *tag)
+{
+    json_t *image = tw_image(c, ij_str(tw_latest(stream, tag), "image"), false);
+    json_t *out = itag_view(stream, tag, image, api_call_now(c));
+    json_decref(image);
+    return out;
+}
+
+/* ---- create ---- */
+
+/* PrepareForCreate and create validation (§3.4). */
+static int prepare_create(api_call_t *c, json_t *obj, const char *tag_part)
+{
+    json_t *spec = json_object_get(obj, "spec");
+    const json_t *meta = json_object_get(obj, "metadata");
+    if (json_is_object(spec)) {
+        tw_default_ref(c, spec);
+        if (!*ij_str(spec, "name"))
+            json_object_set_new(spec, "name", json_string(tag_part));
+    }
+    json_object_set_new(obj, "status", json_null());
+    json_object_set_new(obj, "image", json_null());
+    ferrs_t errs = FERRS_INIT;
+    tw_validate_meta(obj, NULL, &errs);
+    if (!json_is_object(spec)) {
+        ferrs_add(&errs, FERR_REQUIRED, "spec", NULL, "spec is a required field during creation");
+    } else {
+        if (strcmp(ij_str(spec, "name"), tag_part))
+            ferrs_add(&errs, FERR_INVALID, "spec.name", json_string(ij_str(spec, "name")), "must match image tag name");
+        tw_validate_ref(spec, "spec", &errs);
+    }
+    int rc = errs.n ? tw_invalid(c, &tw_itag, ij_str(meta, "name"), &errs) : 0;
+    ferrs_free(&errs);
+    return rc;
+}
+
+static json_t *itag_create(api_call_t *c, const char *ns, json_t *obj)
+{
+    if (!ns || !*ns)
+        return apierr_set(api_call_err(c), APIERR_BAD_REQUEST, "a namespace must be specified to import images"), NULL;
+    if (tw_body_meta(c, ns, NULL, obj) != 0)
+        return NULL;
+    char *name = xstrdup(ij_str(json_object_get(obj, "metadata"), "name")), *sname, *tag;
+    vn_istag_split(name, &sname, &tag);
+    json_t *stream = NULL, *out = NULL;
+    if (prepare_create(c, obj, tag) != 0)
+        goto out;
+    stream = tw_create(c, &tw_itag, ns, name, json_object_get(obj, "spec"));
+    if (stream)
+        out = answer(c, stream, tag);
+out:
+    json_decref(stream);
+    free(name);
+    free(sname);
+    free(tag);
+    return out;
+}
+
+/* ---- update and patch ---- */
+
+typedef struct update_arg {
+    const char *ns, *name, *stream, *tag;
+    const json_t *body;          /* PUT; NULL for a patch */
+    api_mutate_fn apply;
+    void *apply_arg;
+    bool created;
+} update_arg_t;
+
+/* The metadata of §3.5's comparison: what the generic path fills is filled, what the
+ * server keeps (managedFields) and the apply annotation are left out. */
+static json_t *comparable_meta(const json_t *meta)
+{
+    json_t *m = json_deep_copy(meta);
+    json_object_del(m, "managedFields");
+    json_object_del(m, "selfLink");
+    json_t *ann = json_object_get(m, "annotations");
+    json_object_del(ann, LAST_APPLIED);
+    if (!json_object_size(ann))
+        json_object_del(m, "annotations");
+    if (!json_object_size(json_object_get(m, "labels")))
+        json_object_del(m, "labels");
+    json_object_set_new(m, "creationTimestamp", ij_time(json_object_get(m, "creationTimestamp")));
+    return m;
+}
+
+/* A status as compared: times canonical, empty lists as absent. */
+static json_t *comparable_status(const json_t *st)
+{
+    if (!json_is_object(st))
+        return json_null();
+    json_t *s = json_deep_copy(st), *v;
+    size_t i;
+    static const char *const lists[] = {"items", "conditions"};
+    for (size_t k = 0; k < 2; k++) {
+        json_t *arr = json_object_get(s, lists[k]);
+        if (!json_array_size(arr)) {
+            json_object_del(s, lists[k]);
+            continue;
+        }
+        json_array_foreach(arr, i, v) {
+            const char *key = k == 0 ? "created" : "lastTransitionTime";
+            if (json_is_object(v))
+                json_object_set_new(v, key, ij_time(json_object_get(v, key)));
+        }
+    }
+    return s;
+}
+
+static int prepare_update(api_call_t *c, json_t *obj, const json_t *old, const char *tag_part)
+{
+    json_t *meta = ij_obj(obj, "metadata");
+    const json_t *old_meta = json_object_get(old, "metadata");
+    if (!*ij_str(meta, "uid"))
+        json_object_set(meta, "uid", json_object_get(old_meta, "uid"));
+    if (!*ij_str(meta, "resourceVersion"))
+        json_object_set(meta, "resourceVersion", json_object_get(old_meta, "resourceVersion"));
+    static const char *const kept[] = {"creationTimestamp", "generation"};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *v = json_object_get(old_meta, kept[i]);
+        if (v)
+            json_object_set(meta, kept[i], v);
+        else
+            json_object_del(meta, kept[i]);
+    }
+    json_t *spec = json_object_get(obj, "spec");
+    if (json_is_object(spec)) {
+        tw_default_ref(c, spec);
+        if (!*ij_str(spec, "name"))
+            json_object_set_new(spec, "name", json_string(tag_part));
+    }
+    ferrs_t errs = FERRS_INIT;
+    tw_validate_meta(obj, old, &errs);
+    if (json_is_object(spec)) {
+        if (strcmp(ij_str(spec, "name"), tag_part))
+            ferrs_add(&errs, FERR_INVALID, "spec.name", json_string(ij_str(spec, "name")), "must match image tag name");
+        tw_validate_ref(spec, "spec", &errs);
+    }
+    json_t *a = comparable_meta(meta), *b = comparable_meta(old_meta);
+    if (!json_equal(a, b))
+        ferrs_add(&errs, FERR_INVALID, "metadata", json_string(""), "may not update fields other than spec");
+    json_decref(a);
+    json_decref(b);
+    a = comparable_status(json_object_get(obj, "status"));
+    b = comparable_status(json_object_get(old, "status"));
+    if (!json_equal(a, b))
+        ferrs_add(&errs, FERR_INVALID, "status", json_string(""), "may not update fields other than spec");
+    json_decref(a);
+    json_decref(b);
+    int rc = errs.n ? tw_invalid(c, &tw_itag, ij_str(meta, "name"), &errs) : 0;
+    ferrs_free(&errs);
+    return rc;
+}
+
+static int update_fn(api_call_t *c, json_t **obj, void *arg)
+{
+    update_arg_t *u = arg;
+    bool create_mode = *obj == NULL;
+    if (create_mode)
+        *obj = tw_bare_stream(u->ns, u->stream);
+    json_t *stream = *obj;
+    json_t *old = itag_view(stream, u->tag, NULL, NULL), *body = NULL;
+    int rc = -1;
+    if (u->body) {
+        body = json_deep_copy(u->body);
+    } else {
+        body = json_deep_copy(old);
+        if (u->apply(c, &body, u->apply_arg) != 0)
+            goto out;
+    }
+    if (tw_body_meta(c, u->ns, u->name, body) != 0)
+        goto out;
+    const char *rv = ij_str(json_object_get(body, "metadata"), "resourceVersion");
+    if (*rv && create_mode) {
+        apierr_not_found(api_call_err(c), tw_itag.resource, TW_GROUP, u->name);
+        goto out;
+    }
+    const char *cur_rv = ij_str(json_object_get(stream, "metadata"), "resourceVersion");
+    if (*rv && strcmp(rv, cur_rv)) {
+        tw_rv_conflict(c, &tw_itag, u->name, cur_rv);
+        goto out;
+    }
+    if ((create_mode ? prepare_create(c, body, u->tag) : prepare_update(c, body, old, u->tag)) != 0)
+        goto out;
+    json_t *spec = json_object_get(body, "spec");
+    bool had_spec = is_spec_tag(stream, u->tag) != NULL;
+    if (!json_is_object(spec) && !tag_exists(stream, u->tag)) {
+        apierr_not_found(api_call_err(c), tw_itag.resource, TW_GROUP, u->name);
+        goto out;
+    }
+    /* spec null deletes the spec tag; the status stays */
+    tw_set_spec_tag(stream, u->tag, json_is_object(spec) ? spec : NULL);
+    u->created = !had_spec && json_is_object(spec);
+    rc = 0;
+out:
+    json_decref(old);
+    json_decref(body);
+    return rc;
+}
+
+static json_t *write_update(api_call_t *c, const char *ns, const char *name, update_arg_t *u)
+{
+    char *sname, *tag;
+    if (tw_parse(c, &tw_itag, name, &sname, &tag) != 0)
+        return NULL;
+    json_t *out = NULL;
+    if (!ns || !*ns) {
+        apierr_set(api_call_err(c), APIERR_BAD_REQUEST, "namespace is required on %s", tw_itag.plural_kind);
+        goto out;
+    }
+    u->ns = ns;
+    u->name = name;
+    u->stream = sname;
+    u->tag = tag;
+    json_t *stream = tw_write(c, &tw_itag, ns, sname, true, update_fn, u, NULL);
+    if (stream) {
+        out = answer(c, stream, tag);
+        if (u->created)
+            api_call_set_code(c, 201);
+        json_decref(stream);
+    }
+out:
+    free(sname);
+    free(tag);
+    return out;
+}
+
+static json_t *itag_update(api_call_t *c, const char *ns, const char *name, json_t *obj)
+{
+    update_arg_t u = {.body = obj};
+    return write_update(c, ns, name, &u);
+}
+
+static json_t *itag_patch(api_call_t *c, const char *ns, const char *name, api_mutate_fn apply, void *arg)
+{
+    update_arg_t u = {.apply = apply, .apply_arg = arg};
+    return write_update(c, ns, name, &u);
+}
+
+static json_t *itag_delete(api_call_t *c, const char *ns, const char *name)
+{
+    return tw_delete(c, &tw_itag, ns, name);
+}
+
+const api_virtual_ops_t itag_ops = {
+    .get = itag_get, .create = itag_create, .update = itag_update, .patch = itag_patch, .del = itag_delete,
+    .source = "imagestreams", .expand = itag_expand,
+};

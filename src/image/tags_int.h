@@ -1,0 +1,83 @@
+/* The tag resources: ImageStreamTag (istag.c) and ImageTag (itag.c), virtual kinds that
+ * view and write one tag of an ImageStream (reference §1, §3); what they share
+ * (tag_write.c) and their table cells (tag_table.c). Internal to image/. */
+#ifndef IAS_IMAGE_TAGS_INT_H
+#define IAS_IMAGE_TAGS_INT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "api/resource.h"
+#include "image/image_int.h"
+
+#define TW_GROUP "image.openshift.io"
+#define TW_GV "image.openshift.io/v1"
+
+/* What differs between the two kinds in the parts they share. */
+typedef struct tw_kind {
+    const char *resource;         /* "imagestreamtags": NotFound, Conflict, ServerTimeout */
+    const char *kind;             /* "ImageStreamTag": Invalid */
+    const char *exists_resource;  /* AlreadyExists on create: "imagestreamtag" (sic), "imagetags" */
+    const char *plural_kind;      /* "ImageStreamTags": the name-form and namespace messages */
+} tw_kind_t;
+
+extern const tw_kind_t tw_istag, tw_itag;
+
+/* ---- tag_write.c ---- */
+const api_kind_t *tw_streams(api_call_t *c);
+image_ctx_t tw_ctx(api_call_t *c);
+/* Strict "<stream>:<tag>" (GET, PUT, PATCH, DELETE); -1 with 400 "<Kinds> must be
+ * retrieved with <name>:<tag>". */
+int tw_parse(api_call_t *c, const tw_kind_t *k, const char *name, char **stream, char **tag);
+/* The latest event of a tag (borrowed), or NULL. */
+json_t *tw_latest(const json_t *stream, const char *tag);
+/* A new stream with only a name and namespace (the "missing stream" paths). */
+json_t *tw_bare_stream(const char *ns, const char *name);
+/* Spec tag `tag` := ref (copied, name forced), or removed when ref is NULL. Status tags:
+ * removed. true if something was there. */
+void tw_set_spec_tag(json_t *stream, const char *tag, const json_t *ref);
+bool tw_remove_spec_tag(json_t *stream, const char *tag);
+bool tw_remove_status_tag(json_t *stream, const char *tag);
+/* v1 defaulting of a TagReference in a request body (§0.6). */
+void tw_default_ref(api_call_t *c, json_t *ref);
+/* TagReference rules (§1.3 step 2) with fields under prefix ("tag", "spec"). */
+void tw_validate_ref(const json_t *ref, const char *prefix, ferrs_t *errs);
+/* ObjectMeta rules of a create (old NULL) or update, and the path-segment name rule. */
+void tw_validate_meta(const json_t *obj, const json_t *old, ferrs_t *errs);
+/* 422 Invalid of the kind for name; -1. */
+int tw_invalid(api_call_t *c, const tw_kind_t *k, const char *name, const ferrs_t *errs);
+/* The body's metadata against the request: namespace (400 if another), name (400 if
+ * another than the URL's, when url_name is set); both filled in. 0 / -1. */
+int tw_body_meta(api_call_t *c, const char *ns, const char *url_name, json_t *obj);
+/* 409 "another caller has updated the resource version to <rv>"; -1. */
+int tw_rv_conflict(api_call_t *c, const tw_kind_t *k, const char *name, const char *rv);
+/* The image of an event: strict (NULL with the call's error: 404 images) or best effort
+ * (NULL and no error). */
+json_t *tw_image(api_call_t *c, const char *image, bool strict);
+/* The stream write of a tag change: api_obj_mutate of the stream with an internal write
+ * (spec and status), creating a missing stream when create_missing. When the attempts
+ * are spent on conflicts and op is set: 500 ServerTimeout "The <op> operation against
+ * <resource>..." instead of the 409. */
+json_t *tw_write(api_call_t *c, const tw_kind_t *k, const char *ns, const char *stream, bool create_missing,
+                 api_mutate_fn fn, void *arg, const char *op);
+/* Create of a spec tag (both kinds): ref NULL adds nothing (the stream may still be
+ * created). 409 AlreadyExists if the spec tag exists. Returns the stream written. */
+json_t *tw_create(api_call_t *c, const tw_kind_t *k, const char *ns, const char *name, const json_t *ref);
+/* DELETE of both kinds (§1.5): the Success Status. */
+json_t *tw_delete(api_call_t *c, const tw_kind_t *k, const char *ns, const char *name);
+
+/* ---- istag.c, itag.c ---- */
+extern const api_virtual_ops_t istag_ops, itag_ops;
+int istag_check_name(api_call_t *c, const char *name);
+int itag_check_name(api_call_t *c, const char *name);
+/* The ImageStreamTag of a stream's tag. image: the stored image (GET) or NULL (the
+ * tolerant and list forms: only its name and the resolved reference). */
+json_t *istag_view(const json_t *stream, const char *tag, const json_t *image, const char *now);
+/* The ImageTag of a stream's tag (spec/status null when absent; image NULL -> null). */
+json_t *itag_view(const json_t *stream, const char *tag, const json_t *image, const char *now);
+
+/* ---- tag_table.c ---- */
+json_t *istag_table_cells(const json_t *obj);
+json_t *itag_table_cells(const json_t *obj);
+
+#endif
