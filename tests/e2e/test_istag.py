@@ -288,6 +288,20 @@ def test_create_missing_reference_writes_nothing(http, ns):
     assert stream_rv(http, ns) == rv
 
 
+def test_create_unknown_image_id_writes_nothing(http, ns):
+    """An ImageStreamImage reference to an id no tag of the source has: 422 from the
+    stream write naming the field, nothing written."""
+    make_stream(http, ns, "src")
+    make_stream(http, ns)
+    rv = stream_rv(http, ns)
+    body = istag_body("test:tag", {"from": {"kind": "ImageStreamImage",
+                                            "name": "src@sha256:" + "c" * 64}})
+    b = assert_status(http.post(istag_path(ns), body), 422, "Invalid")
+    assert "spec.tags[tag].from.name: Invalid value" in b["message"]
+    assert "error generating tag event" in b["message"]
+    assert stream_rv(http, ns) == rv
+
+
 def test_create_tracks_pushed_tag(http, ns):
     """A tag from an ImageStreamTag of a pushed tag resolves at once (materialised
     by the stream write): GET works and shows the image."""

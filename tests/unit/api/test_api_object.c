@@ -395,6 +395,33 @@ static int nested_fn(api_call_t *c, json_t **obj, void *arg)
     return 0;
 }
 
+/* Another writer between every read and write: the bound is API_MUTATE_ATTEMPTS, then 409. */
+static int always_beaten(api_call_t *c, json_t **obj, void *arg)
+{
+    mut_arg_t *m = arg;
+    mut_arg_t inner = {.f = m->f, .i = 200 + m->calls++};
+    json_t *res = api_obj_mutate(c, widgets(m->f), "ns", "w1", add_annotation, &inner, NULL);
+    json_decref(res);
+    json_object_set_new(*obj, "type", json_string("never"));
+    return res ? 0 : -1;
+}
+
+static void test_mutate_bound(void **state)
+{
+    fx_t *f = *state;
+    json_decref(create(f, "ns", "w1", "round"));
+    api_call_t *c = api_call_new(f->api, &api_user_anonymous, MANAGER);
+    mut_arg_t m = {.f = f};
+    assert_null(api_obj_mutate(c, widgets(f), "ns", "w1", always_beaten, &m, NULL));
+    assert_int_equal(api_call_err(c)->kind, APIERR_CONFLICT);
+    assert_int_equal(m.calls, API_MUTATE_ATTEMPTS);
+    apierr_clear(api_call_err(c));
+    json_t *out = api_obj_get(c, widgets(f), "ns", "w1");
+    assert_string_equal(json_string_value(json_object_get(out, "type")), "round");
+    json_decref(out);
+    api_call_free(c);
+}
+
 static int delete_nested_fn(api_call_t *c, json_t **obj, void *arg)
 {
     mut_arg_t *m = arg;
@@ -702,6 +729,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mutate_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mutate_serialised, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mutate_nested, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mutate_bound, setup, teardown),
         cmocka_unit_test_setup_teardown(test_internal_write, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_barrier, setup, teardown),
