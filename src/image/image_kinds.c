@@ -81,8 +81,9 @@ static const api_table_col_t image_columns[] = {
 static const char *const tag_fields[] = {"metadata.name", "metadata.namespace", NULL};
 static const char *const istag_short[] = {"istag", NULL};
 static const char *const itag_short[] = {"itag", NULL};
-#define IMAGE_REF_COLUMN \
-    {"Image Reference", "string", "", "DockerImageReference is the string that can be used to pull this image.", 0, false}
+#define IMAGE_REF_COLUMN                                                                                         \
+    {"Image Reference", "string", "", "DockerImageReference is the string that can be used to pull this image.", 0, \
+     false}
 
 static const api_table_col_t istag_columns[] = {
     NAME_COLUMN,

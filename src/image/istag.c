@@ -230,7 +230,8 @@ static int prepare_update(api_call_t *c, json_t *obj, const json_t *old)
         tw_validate_ref(tag, "tag", &errs);
     json_t *a = comparable(obj), *b = comparable(old);
     if (!json_equal(a, b))
-        ferrs_add(&errs, FERR_INVALID, "metadata", json_string(""), "may not update fields other than metadata.annotations");
+        ferrs_add(&errs, FERR_INVALID, "metadata", json_string(""),
+                  "may not update fields other than metadata.annotations");
     json_decref(a);
     json_decref(b);
     int rc = errs.n ? tw_invalid(c, &tw_istag, ij_str(meta, "name"), &errs) : 0;

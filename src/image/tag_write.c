@@ -80,7 +80,8 @@ void tw_default_ref(api_call_t *c, json_t *ref)
     if (!json_is_object(ref))
         return;
     const image_config_t *cfg = api_call_domain(c);
-    const char *mode = cfg && cfg->default_import_mode && *cfg->default_import_mode ? cfg->default_import_mode : "Legacy";
+    const char *mode = cfg && cfg->default_import_mode && *cfg->default_import_mode ? cfg->default_import_mode
+                                                                                    : "Legacy";
     json_t *rp = ij_obj(ref, "referencePolicy");
     if (!*ij_str(rp, "type"))
         json_object_set_new(rp, "type", json_string("Source"));
@@ -114,7 +115,8 @@ void tw_validate_ref(const json_t *ref, const char *prefix, ferrs_t *errs)
             if (*name && docker_ref_parse(name, &r, &msg) != 0)
                 ferr_at(errs, FERR_INVALID, prefix, "from.name", json_string(name), msg);
             else if (*name && *r.id && ij_bool(ip, "scheduled"))
-                ferr_at(errs, FERR_INVALID, prefix, "from.name", json_string(name), "only tags can be scheduled for import");
+                ferr_at(errs, FERR_INVALID, prefix, "from.name", json_string(name),
+                        "only tags can be scheduled for import");
             docker_ref_free(&r);
         } else if (!strcmp(kind, "ImageStreamImage") || !strcmp(kind, "ImageStreamTag")) {
             if (ij_bool(ip, "scheduled"))
@@ -127,7 +129,8 @@ void tw_validate_ref(const json_t *ref, const char *prefix, ferrs_t *errs)
     }
     const char *rp = ij_str(json_object_get(ref, "referencePolicy"), "type");
     if (strcmp(rp, "Source") && strcmp(rp, "Local"))
-        ferr_at(errs, FERR_INVALID, prefix, "referencePolicy.type", json_string(rp), "valid values are \"Source\", \"Local\"");
+        ferr_at(errs, FERR_INVALID, prefix, "referencePolicy.type", json_string(rp),
+                "valid values are \"Source\", \"Local\"");
     const char *mode = ij_str(ip, "importMode");
     if (*mode && strcmp(mode, "Legacy") && strcmp(mode, "PreserveOriginal"))
         ferr_at(errs, FERR_INVALID, prefix, "importPolicy.importMode", json_string(mode),

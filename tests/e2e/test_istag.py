@@ -400,6 +400,22 @@ def test_put_labels_invalid(http, ns):
     assert_ok(http.put(istag_path(ns, "test:tag"), body), 200)
 
 
+def test_put_body_names_the_url(http, ns):
+    """The body's name and namespace, when given, must be the request's."""
+    make_stream(http, ns, spec_tags=[docker_tag("a/b:1") | {"name": "tag"}])
+    rv = stream_rv(http, ns)
+    assert_status(http.put(istag_path(ns, "test:tag"), istag_body("test:other", docker_tag("a/b:2"))),
+                  400, "BadRequest",
+                  "the name of the object (test:other) does not match the name on the URL (test:tag)")
+    assert_status(http.put(istag_path(ns, "test:tag"), istag_body("test:tag", docker_tag("a/b:2"),
+                                                                   namespace="elsewhere")),
+                  400, "BadRequest", "the namespace of the provided object does not match the "
+                  "namespace sent on the request")
+    assert_status(http.post(istag_path(ns), istag_body("test:new", docker_tag("a/b:2"),
+                                                       namespace="elsewhere")), 400, "BadRequest")
+    assert stream_rv(http, ns) == rv
+
+
 def test_put_reimport_generation(http, ns):
     """Setting tag.generation 0 moves the spec tag to the new stream generation."""
     make_stream(http, ns, spec_tags=[docker_tag("a/b:1") | {"name": "tag"}])
