@@ -14,11 +14,6 @@ const tw_kind_t tw_itag = {"imagetags", "ImageTag", "imagetags", "ImageTags"};
 
 const api_kind_t *tw_streams(api_call_t *c) { return api_kind_find(api_call_api(c), "imagestreams"); }
 
-image_ctx_t tw_ctx(api_call_t *c)
-{
-    return (image_ctx_t){.cfg = api_call_domain(c), .now = api_call_now(c)};
-}
-
 int tw_parse(api_call_t *c, const tw_kind_t *k, const char *name, char **stream, char **tag)
 {
     if (vn_istag_parse(name, stream, tag) == 0)

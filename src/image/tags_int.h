@@ -25,7 +25,6 @@ extern const tw_kind_t tw_istag, tw_itag;
 
 /* ---- tag_write.c ---- */
 const api_kind_t *tw_streams(api_call_t *c);
-image_ctx_t tw_ctx(api_call_t *c);
 /* Strict "<stream>:<tag>" (GET, PUT, PATCH, DELETE); -1 with 400 "<Kinds> must be
  * retrieved with <name>:<tag>". */
 int tw_parse(api_call_t *c, const tw_kind_t *k, const char *name, char **stream, char **tag);
