@@ -36,6 +36,8 @@ static void usage(FILE *f)
             "  --registry-hostname HOST[:PORT]  integrated registry name for status.dockerImageRepository\n"
             "  --public-registry-hostname HOST  external registry name for status.publicDockerImageRepository\n"
             "  --default-import-mode MODE       Legacy (default) or PreserveOriginal\n"
+            "  --max-tag-history N              tag events kept per tag, oldest dropped first; events a\n"
+            "                                   spec tag pins by digest are kept (default 0 = unlimited)\n"
             "  --compact-retain N               revisions of history kept by compaction (default 10000)\n"
             "  --compact-interval SECONDS       automatic compaction period, 0 = off (default 60;\n"
             "                                   on etcd only the elected leader compacts)\n"
@@ -51,6 +53,7 @@ enum {
     OPT_LISTEN = 1000, OPT_DATA_DIR, OPT_REGISTRY, OPT_PUBLIC_REGISTRY, OPT_IMPORT_MODE, OPT_COMPACT_RETAIN,
     OPT_COMPACT_INTERVAL, OPT_MAX_BODY, OPT_THREADS, OPT_BOOKMARK, OPT_LOG_LEVEL, OPT_HELP, OPT_VERSION,
     OPT_ETCD_SERVERS, OPT_ETCD_PREFIX, OPT_ETCD_CA, OPT_ETCD_CERT, OPT_ETCD_KEY, OPT_ETCD_TIMEOUT, OPT_LEASE,
+    OPT_MAX_TAG_HISTORY,
 };
 
 static int parse_int(const char *flag, const char *v, long long min, long long *out)
@@ -73,6 +76,7 @@ int main(int argc, char **argv)
         {"registry-hostname", required_argument, NULL, OPT_REGISTRY},
         {"public-registry-hostname", required_argument, NULL, OPT_PUBLIC_REGISTRY},
         {"default-import-mode", required_argument, NULL, OPT_IMPORT_MODE},
+        {"max-tag-history", required_argument, NULL, OPT_MAX_TAG_HISTORY},
         {"compact-retain", required_argument, NULL, OPT_COMPACT_RETAIN},
         {"compact-interval", required_argument, NULL, OPT_COMPACT_INTERVAL},
         {"max-body", required_argument, NULL, OPT_MAX_BODY},
@@ -111,6 +115,13 @@ int main(int argc, char **argv)
                 return 2;
             }
             icfg.default_import_mode = optarg;
+            break;
+        case OPT_MAX_TAG_HISTORY:
+            if (parse_int("--max-tag-history", optarg, 0, &n) || n > 1000000) {
+                fprintf(stderr, "image-apiserver: --max-tag-history must be 0 (unlimited) to 1000000\n");
+                return 2;
+            }
+            icfg.max_tag_history = (int)n;
             break;
         case OPT_COMPACT_RETAIN:
             if (parse_int("--compact-retain", optarg, 1, &n))

@@ -180,6 +180,11 @@ void api_call_warn(api_call_t *c, const char *msg);
 int api_authorize(api_call_t *c, const char *verb, const char *group, const char *resource,
                   const char *subresource, const char *ns, const char *name);
 
+/* The same question without touching the call's error: true if allowed; when denied,
+ * *reason (if not NULL) receives the authorizer's malloc'ed reason or NULL. */
+bool api_authorize_query(api_call_t *c, const char *verb, const char *group, const char *resource,
+                         const char *subresource, const char *ns, const char *name, char **reason);
+
 /* ---- the internal object API (stored kinds) ----
  * Objects are in output form: kind, apiVersion, metadata (with resourceVersion) first,
  * decorated as a GET shows them (writes to status: as stored). Every function returns a

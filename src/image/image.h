@@ -18,6 +18,7 @@ typedef struct image_config {
     const char *registry_hostname;         /* internal, NULL if unset (--registry-hostname) */
     const char *public_registry_hostname;  /* external, NULL if unset */
     const char *default_import_mode;       /* "Legacy" (default) or "PreserveOriginal" */
+    int max_tag_history;                   /* events kept per tag, 0 = unlimited (--max-tag-history) */
 } image_config_t;
 
 /* What a strategy may need from outside during one request. */
@@ -27,6 +28,10 @@ typedef struct image_ctx {
     /* Reads another stream (same or other namespace) for ImageStreamTag/ImageStreamImage
      * references; returns a new reference or NULL if it does not exist. May be NULL. */
     json_t *(*get_stream)(void *arg, const char *ns, const char *name);
+    /* May the requesting user "get imagestreams/layers" of ns/name (cross-namespace tag
+     * references, §3.6)? When denied *reason may receive the authorizer's malloc'ed
+     * reason. NULL: allowed. */
+    bool (*can_read_layers)(void *arg, const char *ns, const char *name, char **reason);
     void *arg;
 } image_ctx_t;
 

@@ -24,9 +24,15 @@ static json_t *get_stream(void *arg, const char *ns, const char *name)
     return out;
 }
 
+static bool can_read_layers(void *arg, const char *ns, const char *name, char **reason)
+{
+    return api_authorize_query(arg, "get", "image.openshift.io", "imagestreams", "layers", ns, name, reason);
+}
+
 static image_ctx_t ctx_of(api_call_t *c)
 {
-    return (image_ctx_t){.cfg = api_call_domain(c), .now = api_call_now(c), .get_stream = get_stream, .arg = c};
+    return (image_ctx_t){.cfg = api_call_domain(c), .now = api_call_now(c), .get_stream = get_stream,
+                         .can_read_layers = can_read_layers, .arg = c};
 }
 
 #define ADAPT1(name, fn) \
