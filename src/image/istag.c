@@ -58,15 +58,7 @@ json_t *istag_view(const json_t *stream, const char *tag, const json_t *image, c
     return out;
 }
 
-int istag_check_name(api_call_t *c, const char *name)
-{
-    char *s, *t;
-    if (tw_parse(c, &tw_istag, name, &s, &t) != 0)
-        return -1;
-    free(s);
-    free(t);
-    return 0;
-}
+int istag_check_name(api_call_t *c, const char *name) { return tw_check_name(c, &tw_istag, name); }
 
 /* ---- get, list ---- */
 
@@ -110,15 +102,6 @@ static json_t *istag_expand(api_call_t *c, const json_t *stream)
     return items;
 }
 
-/* A write's answer: the tolerant view, the image loaded best effort. */
-static json_t *answer(api_call_t *c, const json_t *stream, const char *tag)
-{
-    json_t *image = tw_image(c, ij_str(tw_latest(stream, tag), "image"), false);
-    json_t *out = istag_view(stream, tag, image, api_call_now(c));
-    json_decref(image);
-    return out;
-}
-
 /* ---- create ---- */
 
 static bool annotations_equal(const json_t *a, const json_t *b)
@@ -154,39 +137,7 @@ static int prepare_create(api_call_t *c, json_t *obj, const char *tag_part)
     return rc;
 }
 
-static json_t *istag_create(api_call_t *c, const char *ns, json_t *obj)
-{
-    if (!ns || !*ns)
-        return apierr_set(api_call_err(c), APIERR_BAD_REQUEST, "a namespace must be specified to import images"), NULL;
-    if (tw_body_meta(c, ns, NULL, obj) != 0)
-        return NULL;
-    char *name = xstrdup(ij_str(json_object_get(obj, "metadata"), "name")), *sname, *tag;
-    vn_istag_split(name, &sname, &tag);
-    json_t *stream = NULL, *out = NULL;
-    if (prepare_create(c, obj, tag) != 0)
-        goto out;
-    /* the spec tag is tag verbatim (metadata.annotations are not stored on create) */
-    json_t *ref = json_object_get(obj, "tag");
-    stream = tw_create(c, &tw_istag, ns, name, json_is_object(ref) ? ref : NULL);
-    if (stream)
-        out = answer(c, stream, tag);
-out:
-    json_decref(stream);
-    free(name);
-    free(sname);
-    free(tag);
-    return out;
-}
-
 /* ---- update and patch ---- */
-
-typedef struct update_arg {
-    const char *ns, *name, *stream, *tag;
-    const json_t *body;          /* PUT; NULL for a patch */
-    api_mutate_fn apply;         /* patch: applied to the object synthesised from the stream */
-    void *apply_arg;
-    bool created;                /* the spec tag did not exist */
-} update_arg_t;
 
 /* Drops what an update may change or what the generic path fills, for the comparison of
  * §1.4 step 6 (everything else must be unchanged). */
@@ -239,99 +190,48 @@ static int prepare_update(api_call_t *c, json_t *obj, const json_t *old)
     return rc;
 }
 
-static int update_fn(api_call_t *c, json_t **obj, void *arg)
+/* The update step (§1.4 steps 5-8) after the shared checks. */
+static int update(api_call_t *c, const tw_target_t *t, json_t *stream, json_t *body, const json_t *old,
+                  bool create_mode, bool *created)
 {
-    update_arg_t *u = arg;
-    bool create_mode = *obj == NULL;
-    if (create_mode)
-        *obj = tw_bare_stream(u->ns, u->stream);
-    json_t *stream = *obj;
-    json_t *old = istag_view(stream, u->tag, NULL, NULL), *body = NULL;
-    int rc = -1;
-    if (u->body) {
-        body = json_deep_copy(u->body);
-    } else {
-        body = json_deep_copy(old);
-        if (u->apply(c, &body, u->apply_arg) != 0)
-            goto out;
-    }
-    if (tw_body_meta(c, u->ns, u->name, body) != 0)
-        goto out;
     json_t *meta = json_object_get(body, "metadata");
-    const char *rv = ij_str(meta, "resourceVersion");
-    if (*rv && create_mode) {
-        apierr_not_found(api_call_err(c), tw_istag.resource, TW_GROUP, u->name);
-        goto out;
-    }
-    const char *cur_rv = ij_str(json_object_get(stream, "metadata"), "resourceVersion");
-    if (*rv && strcmp(rv, cur_rv)) {
-        tw_rv_conflict(c, &tw_istag, u->name, cur_rv);
-        goto out;
-    }
     /* old clients send no labels: they are the stream's */
     json_t *labels = json_object_get(json_object_get(stream, "metadata"), "labels");
     if (nonempty_object(labels) && !nonempty_object(json_object_get(meta, "labels")))
         json_object_set(meta, "labels", labels);
-    if ((create_mode ? prepare_create(c, body, u->tag) : prepare_update(c, body, old)) != 0)
-        goto out;
-    json_t *existing = is_spec_tag(stream, u->tag), *tag = json_object_get(body, "tag");
-    if (!existing && !json_is_object(tag)) {
-        apierr_set(api_call_err(c), APIERR_BAD_REQUEST,
-                   "imagestreamtag %s is not a spec tag in imagestream %s/%s, cannot be updated", u->tag, u->ns,
-                   u->stream);
-        goto out;
-    }
+    if ((create_mode ? prepare_create(c, body, t->tag) : prepare_update(c, body, old)) != 0)
+        return -1;
+    json_t *existing = is_spec_tag(stream, t->tag), *tag = json_object_get(body, "tag");
+    if (!existing && !json_is_object(tag))
+        return apierr_set(api_call_err(c), APIERR_BAD_REQUEST,
+                          "imagestreamtag %s is not a spec tag in imagestream %s/%s, cannot be updated", t->tag, t->ns,
+                          t->stream);
+    /* the tag replaces the spec tag; its annotations are always the metadata's */
     json_t *ref = json_deep_copy(json_is_object(tag) ? tag : existing);
     json_t *ann = json_object_get(meta, "annotations");
     json_object_set_new(ref, "annotations", nonempty_object(ann) ? json_deep_copy(ann) : json_null());
-    u->created = existing == NULL;
-    tw_set_spec_tag(stream, u->tag, ref);
+    *created = existing == NULL;
+    tw_set_spec_tag(stream, t->tag, ref);
     json_decref(ref);
-    rc = 0;
-out:
-    json_decref(old);
-    json_decref(body);
-    return rc;
+    return 0;
 }
 
-static json_t *write_update(api_call_t *c, const char *ns, const char *name, update_arg_t *u)
-{
-    char *sname, *tag;
-    if (tw_parse(c, &tw_istag, name, &sname, &tag) != 0)
-        return NULL;
-    json_t *out = NULL;
-    if (!ns || !*ns) {
-        apierr_set(api_call_err(c), APIERR_BAD_REQUEST, "namespace is required on %s", tw_istag.plural_kind);
-        goto out;
-    }
-    u->ns = ns;
-    u->name = name;
-    u->stream = sname;
-    u->tag = tag;
-    /* no ServerTimeout here: an update that keeps conflicting answers 409 */
-    json_t *stream = tw_write(c, &tw_istag, ns, sname, true, update_fn, u, NULL);
-    if (stream) {
-        out = answer(c, stream, tag);
-        if (u->created)
-            api_call_set_code(c, 201);
-        json_decref(stream);
-    }
-out:
-    free(sname);
-    free(tag);
-    return out;
-}
+const tw_kind_t tw_istag = {
+    .resource = "imagestreamtags", .kind = "ImageStreamTag", .exists_resource = "imagestreamtag",
+    .plural_kind = "ImageStreamTags", .ref_field = "tag", .view = istag_view, .prepare_create = prepare_create,
+    .update = update,
+};
+
+static json_t *istag_create(api_call_t *c, const char *ns, json_t *obj) { return tw_create_req(c, &tw_istag, ns, obj); }
 
 static json_t *istag_update(api_call_t *c, const char *ns, const char *name, json_t *obj)
 {
-    update_arg_t u = {.body = obj};
-    return write_update(c, ns, name, &u);
+    return tw_update_req(c, &tw_istag, ns, name, obj, NULL, NULL);
 }
 
 static json_t *istag_patch(api_call_t *c, const char *ns, const char *name, api_mutate_fn apply, void *arg)
 {
-    update_arg_t u = {.apply = apply, .apply_arg = arg};
-    return write_update(c, ns, name, &u);
+    return tw_update_req(c, &tw_istag, ns, name, NULL, apply, arg);
 }
 
 static json_t *istag_delete(api_call_t *c, const char *ns, const char *name)

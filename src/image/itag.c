@@ -47,15 +47,7 @@ json_t *itag_view(const json_t *stream, const char *tag, const json_t *image, co
     return out;
 }
 
-int itag_check_name(api_call_t *c, const char *name)
-{
-    char *s, *t;
-    if (tw_parse(c, &tw_itag, name, &s, &t) != 0)
-        return -1;
-    free(s);
-    free(t);
-    return 0;
-}
+int itag_check_name(api_call_t *c, const char *name) { return tw_check_name(c, &tw_itag, name); }
 
 static bool tag_exists(const json_t *stream, const char *tag)
 {
@@ -123,14 +115,6 @@ static json_t *itag_expand(api_call_t *c, const json_t *stream)
     return items;
 }
 
-static json_t *answer(api_call_t *c, const json_t *stream, const char *tag)
-{
-    json_t *image = tw_image(c, ij_str(tw_latest(stream, tag), "image"), false);
-    json_t *out = itag_view(stream, tag, image, api_call_now(c));
-    json_decref(image);
-    return out;
-}
-
 /* ---- create ---- */
 
 /* PrepareForCreate and create validation (§3.4). */
@@ -159,37 +143,7 @@ static int prepare_create(api_call_t *c, json_t *obj, const char *tag_part)
     return rc;
 }
 
-static json_t *itag_create(api_call_t *c, const char *ns, json_t *obj)
-{
-    if (!ns || !*ns)
-        return apierr_set(api_call_err(c), APIERR_BAD_REQUEST, "a namespace must be specified to import images"), NULL;
-    if (tw_body_meta(c, ns, NULL, obj) != 0)
-        return NULL;
-    char *name = xstrdup(ij_str(json_object_get(obj, "metadata"), "name")), *sname, *tag;
-    vn_istag_split(name, &sname, &tag);
-    json_t *stream = NULL, *out = NULL;
-    if (prepare_create(c, obj, tag) != 0)
-        goto out;
-    stream = tw_create(c, &tw_itag, ns, name, json_object_get(obj, "spec"));
-    if (stream)
-        out = answer(c, stream, tag);
-out:
-    json_decref(stream);
-    free(name);
-    free(sname);
-    free(tag);
-    return out;
-}
-
 /* ---- update and patch ---- */
-
-typedef struct update_arg {
-    const char *ns, *name, *stream, *tag;
-    const json_t *body;          /* PUT; NULL for a patch */
-    api_mutate_fn apply;
-    void *apply_arg;
-    bool created;
-} update_arg_t;
 
 /* The metadata of §3.5's comparison: what the generic path fills is filled, what the
  * server keeps (managedFields) and the apply annotation are left out. */
@@ -276,89 +230,36 @@ static int prepare_update(api_call_t *c, json_t *obj, const json_t *old, const c
     return rc;
 }
 
-static int update_fn(api_call_t *c, json_t **obj, void *arg)
+/* The update step (§3.5) after the shared checks: spec set replaces the spec tag, spec
+ * null removes it (the status stays). */
+static int update(api_call_t *c, const tw_target_t *t, json_t *stream, json_t *body, const json_t *old,
+                  bool create_mode, bool *created)
 {
-    update_arg_t *u = arg;
-    bool create_mode = *obj == NULL;
-    if (create_mode)
-        *obj = tw_bare_stream(u->ns, u->stream);
-    json_t *stream = *obj;
-    json_t *old = itag_view(stream, u->tag, NULL, NULL), *body = NULL;
-    int rc = -1;
-    if (u->body) {
-        body = json_deep_copy(u->body);
-    } else {
-        body = json_deep_copy(old);
-        if (u->apply(c, &body, u->apply_arg) != 0)
-            goto out;
-    }
-    if (tw_body_meta(c, u->ns, u->name, body) != 0)
-        goto out;
-    const char *rv = ij_str(json_object_get(body, "metadata"), "resourceVersion");
-    if (*rv && create_mode) {
-        apierr_not_found(api_call_err(c), tw_itag.resource, TW_GROUP, u->name);
-        goto out;
-    }
-    const char *cur_rv = ij_str(json_object_get(stream, "metadata"), "resourceVersion");
-    if (*rv && strcmp(rv, cur_rv)) {
-        tw_rv_conflict(c, &tw_itag, u->name, cur_rv);
-        goto out;
-    }
-    if ((create_mode ? prepare_create(c, body, u->tag) : prepare_update(c, body, old, u->tag)) != 0)
-        goto out;
+    if ((create_mode ? prepare_create(c, body, t->tag) : prepare_update(c, body, old, t->tag)) != 0)
+        return -1;
     json_t *spec = json_object_get(body, "spec");
-    bool had_spec = is_spec_tag(stream, u->tag) != NULL;
-    if (!json_is_object(spec) && !tag_exists(stream, u->tag)) {
-        apierr_not_found(api_call_err(c), tw_itag.resource, TW_GROUP, u->name);
-        goto out;
-    }
-    /* spec null deletes the spec tag; the status stays */
-    tw_set_spec_tag(stream, u->tag, json_is_object(spec) ? spec : NULL);
-    u->created = !had_spec && json_is_object(spec);
-    rc = 0;
-out:
-    json_decref(old);
-    json_decref(body);
-    return rc;
+    if (!json_is_object(spec) && !tag_exists(stream, t->tag))
+        return apierr_not_found(api_call_err(c), tw_itag.resource, TW_GROUP, t->name);
+    *created = !is_spec_tag(stream, t->tag) && json_is_object(spec);
+    tw_set_spec_tag(stream, t->tag, json_is_object(spec) ? spec : NULL);
+    return 0;
 }
 
-static json_t *write_update(api_call_t *c, const char *ns, const char *name, update_arg_t *u)
-{
-    char *sname, *tag;
-    if (tw_parse(c, &tw_itag, name, &sname, &tag) != 0)
-        return NULL;
-    json_t *out = NULL;
-    if (!ns || !*ns) {
-        apierr_set(api_call_err(c), APIERR_BAD_REQUEST, "namespace is required on %s", tw_itag.plural_kind);
-        goto out;
-    }
-    u->ns = ns;
-    u->name = name;
-    u->stream = sname;
-    u->tag = tag;
-    json_t *stream = tw_write(c, &tw_itag, ns, sname, true, update_fn, u, NULL);
-    if (stream) {
-        out = answer(c, stream, tag);
-        if (u->created)
-            api_call_set_code(c, 201);
-        json_decref(stream);
-    }
-out:
-    free(sname);
-    free(tag);
-    return out;
-}
+const tw_kind_t tw_itag = {
+    .resource = "imagetags", .kind = "ImageTag", .exists_resource = "imagetags", .plural_kind = "ImageTags",
+    .ref_field = "spec", .view = itag_view, .prepare_create = prepare_create, .update = update,
+};
+
+static json_t *itag_create(api_call_t *c, const char *ns, json_t *obj) { return tw_create_req(c, &tw_itag, ns, obj); }
 
 static json_t *itag_update(api_call_t *c, const char *ns, const char *name, json_t *obj)
 {
-    update_arg_t u = {.body = obj};
-    return write_update(c, ns, name, &u);
+    return tw_update_req(c, &tw_itag, ns, name, obj, NULL, NULL);
 }
 
 static json_t *itag_patch(api_call_t *c, const char *ns, const char *name, api_mutate_fn apply, void *arg)
 {
-    update_arg_t u = {.apply = apply, .apply_arg = arg};
-    return write_update(c, ns, name, &u);
+    return tw_update_req(c, &tw_itag, ns, name, NULL, apply, arg);
 }
 
 static json_t *itag_delete(api_call_t *c, const char *ns, const char *name)

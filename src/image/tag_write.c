@@ -9,9 +9,6 @@
 #include "image/tags_int.h"
 #include "util/util.h"
 
-const tw_kind_t tw_istag = {"imagestreamtags", "ImageStreamTag", "imagestreamtag", "ImageStreamTags"};
-const tw_kind_t tw_itag = {"imagetags", "ImageTag", "imagetags", "ImageTags"};
-
 const api_kind_t *tw_streams(api_call_t *c) { return api_kind_find(api_call_api(c), "imagestreams"); }
 
 int tw_parse(api_call_t *c, const tw_kind_t *k, const char *name, char **stream, char **tag)
@@ -20,6 +17,16 @@ int tw_parse(api_call_t *c, const tw_kind_t *k, const char *name, char **stream,
         return 0;
     *stream = *tag = NULL;
     return apierr_set(api_call_err(c), APIERR_BAD_REQUEST, "%s must be retrieved with <name>:<tag>", k->plural_kind);
+}
+
+int tw_check_name(api_call_t *c, const tw_kind_t *k, const char *name)
+{
+    char *s, *t;
+    if (tw_parse(c, k, name, &s, &t) != 0)
+        return -1;
+    free(s);
+    free(t);
+    return 0;
 }
 
 json_t *tw_latest(const json_t *stream, const char *tag)
@@ -240,11 +247,19 @@ json_t *tw_write(api_call_t *c, const tw_kind_t *k, const char *ns, const char *
     return write_steps(c, k, ns, stream, create_missing, &s, op);
 }
 
-/* ---- create (both kinds) ---- */
+static json_t *answer(api_call_t *c, const tw_kind_t *k, const json_t *stream, const char *tag)
+{
+    json_t *image = tw_image(c, ij_str(tw_latest(stream, tag), "image"), false);
+    json_t *out = k->view(stream, tag, image, api_call_now(c));
+    json_decref(image);
+    return out;
+}
+
+/* ---- create ---- */
 
 typedef struct create_arg {
     const tw_kind_t *k;
-    const char *ns, *name, *stream, *tag;
+    tw_target_t t;
     const json_t *ref;
 } create_arg_t;
 
@@ -253,31 +268,115 @@ static int create_fn(api_call_t *c, json_t **obj, void *arg)
     create_arg_t *a = arg;
     bool fresh = *obj == NULL;
     if (fresh)
-        *obj = tw_bare_stream(a->ns, a->stream);
+        *obj = tw_bare_stream(a->t.ns, a->t.stream);
     /* an existing status-only tag does not block */
-    if (is_spec_tag(*obj, a->tag))
-        return apierr_already_exists(api_call_err(c), a->k->exists_resource, TW_GROUP, a->name);
+    if (is_spec_tag(*obj, a->t.tag))
+        return apierr_already_exists(api_call_err(c), a->k->exists_resource, TW_GROUP, a->t.name);
     if (!a->ref)
         return fresh ? 0 : API_MUTATE_UNCHANGED;
-    tw_set_spec_tag(*obj, a->tag, a->ref);
+    tw_set_spec_tag(*obj, a->t.tag, a->ref);
     return 0;
 }
 
-json_t *tw_create(api_call_t *c, const tw_kind_t *k, const char *ns, const char *name, const json_t *ref)
+json_t *tw_create_req(api_call_t *c, const tw_kind_t *k, const char *ns, json_t *obj)
 {
-    char *stream = NULL, *tag = NULL;
-    json_t *res = NULL;
-    if (!vn_istag_split(name, &stream, &tag)) {
+    if (!ns || !*ns)
+        return apierr_set(api_call_err(c), APIERR_BAD_REQUEST, "a namespace must be specified to import images"), NULL;
+    if (tw_body_meta(c, ns, NULL, obj) != 0)
+        return NULL;
+    char *name = xstrdup(ij_str(json_object_get(obj, "metadata"), "name")), *stream, *tag;
+    json_t *written = NULL, *out = NULL;
+    bool named = vn_istag_split(name, &stream, &tag);
+    if (k->prepare_create(c, obj, tag) != 0)
+        goto out;
+    if (!named) {
         /* a plain error in the reference, which the apiserver answers as 500 Unknown */
         apierr_set(api_call_err(c), APIERR_UNKNOWN, "\"%s\" must be of the form <stream_name>:<tag>", name);
         goto out;
     }
-    create_arg_t a = {.k = k, .ns = ns, .name = name, .stream = stream, .tag = tag, .ref = ref};
-    res = tw_write(c, k, ns, stream, true, create_fn, &a, "create");
+    /* the spec tag is the body's TagReference verbatim (metadata.annotations are not
+     * stored on create) */
+    json_t *ref = json_object_get(obj, k->ref_field);
+    create_arg_t a = {.k = k, .t = {ns, name, stream, tag}, .ref = json_is_object(ref) ? ref : NULL};
+    written = tw_write(c, k, ns, stream, true, create_fn, &a, "create");
+    if (written)
+        out = answer(c, k, written, tag);
+out:
+    json_decref(written);
+    free(name);
+    free(stream);
+    free(tag);
+    return out;
+}
+
+/* ---- update and patch ---- */
+
+typedef struct update_arg {
+    const tw_kind_t *k;
+    tw_target_t t;
+    const json_t *body;          /* PUT; NULL for a patch */
+    api_mutate_fn patch;         /* applied to the view of the stream read */
+    void *patch_arg;
+    bool created;
+} update_arg_t;
+
+static int update_fn(api_call_t *c, json_t **obj, void *arg)
+{
+    update_arg_t *u = arg;
+    bool create_mode = *obj == NULL;
+    if (create_mode)
+        *obj = tw_bare_stream(u->t.ns, u->t.stream);
+    json_t *stream = *obj;
+    json_t *old = u->k->view(stream, u->t.tag, NULL, NULL), *body = NULL;
+    int rc = -1;
+    if (u->body) {
+        body = json_deep_copy(u->body);
+    } else {
+        body = json_deep_copy(old);
+        if (u->patch(c, &body, u->patch_arg) != 0)
+            goto out;
+    }
+    if (tw_body_meta(c, u->t.ns, u->t.name, body) != 0)
+        goto out;
+    /* the body's resourceVersion is compared with the stream's; none: a blind write */
+    const char *rv = ij_str(json_object_get(body, "metadata"), "resourceVersion");
+    const char *cur = ij_str(json_object_get(stream, "metadata"), "resourceVersion");
+    if (*rv && create_mode)
+        apierr_not_found(api_call_err(c), u->k->resource, TW_GROUP, u->t.name);
+    else if (*rv && strcmp(rv, cur))
+        tw_rv_conflict(c, u->k, u->t.name, cur);
+    else
+        rc = u->k->update(c, &u->t, stream, body, old, create_mode, &u->created);
+out:
+    json_decref(old);
+    json_decref(body);
+    return rc < 0 ? -1 : 0;
+}
+
+json_t *tw_update_req(api_call_t *c, const tw_kind_t *k, const char *ns, const char *name, const json_t *body,
+                      api_mutate_fn patch, void *patch_arg)
+{
+    char *stream, *tag;
+    if (tw_parse(c, k, name, &stream, &tag) != 0)
+        return NULL;
+    json_t *out = NULL;
+    if (!ns || !*ns) {
+        apierr_set(api_call_err(c), APIERR_BAD_REQUEST, "namespace is required on %s", k->plural_kind);
+        goto out;
+    }
+    update_arg_t u = {.k = k, .t = {ns, name, stream, tag}, .body = body, .patch = patch, .patch_arg = patch_arg};
+    /* no ServerTimeout here: an update that keeps conflicting answers 409 */
+    json_t *written = tw_write(c, k, ns, stream, true, update_fn, &u, NULL);
+    if (written) {
+        out = answer(c, k, written, tag);
+        if (u.created)
+            api_call_set_code(c, 201);
+        json_decref(written);
+    }
 out:
     free(stream);
     free(tag);
-    return res;
+    return out;
 }
 
 /* ---- delete (both kinds) ---- */

@@ -13,15 +13,30 @@
 #define TW_GROUP "image.openshift.io"
 #define TW_GV "image.openshift.io/v1"
 
-/* What differs between the two kinds in the parts they share. */
+/* What one write names: the request's namespace and "<stream>:<tag>", split. */
+typedef struct tw_target {
+    const char *ns, *name, *stream, *tag;
+} tw_target_t;
+
+/* What differs between the two kinds in the parts they share (tag_write.c). */
 typedef struct tw_kind {
     const char *resource;         /* "imagestreamtags": NotFound, Conflict, ServerTimeout */
     const char *kind;             /* "ImageStreamTag": Invalid */
     const char *exists_resource;  /* AlreadyExists on create: "imagestreamtag" (sic), "imagetags" */
     const char *plural_kind;      /* "ImageStreamTags": the name-form and namespace messages */
+    const char *ref_field;        /* the body's TagReference: "tag", "spec" */
+    /* The object of a stream's tag; image NULL: not loaded. */
+    json_t *(*view)(const json_t *stream, const char *tag, const json_t *image, const char *now);
+    /* PrepareForCreate and create validation of a body (tag: the name's tag part). 0 / -1. */
+    int (*prepare_create)(api_call_t *c, json_t *body, const char *tag);
+    /* An update after the shared checks (name, namespace, resourceVersion): prepare and
+     * validate body against old (the view of the stream read; create_mode: the stream is
+     * new and bare) and change the stream; *created when the spec tag is new. 0 / -1. */
+    int (*update)(api_call_t *c, const tw_target_t *t, json_t *stream, json_t *body, const json_t *old,
+                  bool create_mode, bool *created);
 } tw_kind_t;
 
-extern const tw_kind_t tw_istag, tw_itag;
+extern const tw_kind_t tw_istag, tw_itag;   /* istag.c, itag.c */
 
 /* ---- tag_write.c ---- */
 const api_kind_t *tw_streams(api_call_t *c);
@@ -59,11 +74,16 @@ json_t *tw_image(api_call_t *c, const char *image, bool strict);
  * <resource>..." instead of the 409. */
 json_t *tw_write(api_call_t *c, const tw_kind_t *k, const char *ns, const char *stream, bool create_missing,
                  api_mutate_fn fn, void *arg, const char *op);
-/* Create of a spec tag (both kinds): ref NULL adds nothing (the stream may still be
- * created). 409 AlreadyExists if the spec tag exists. Returns the stream written. */
-json_t *tw_create(api_call_t *c, const tw_kind_t *k, const char *ns, const char *name, const json_t *ref);
-/* DELETE of both kinds (§1.5): the Success Status. */
+/* The verbs both kinds serve alike. POST (§1.3, §3.4): the body's TagReference becomes
+ * the spec tag (none: nothing is added, a missing stream is still created). PUT and PATCH
+ * (§1.4, §3.5; patch: apply on the view of the stream read, inside the write's retry
+ * loop): 201 when the spec tag is new. DELETE (§1.5, §3.6): the Success Status. The
+ * answers of writes are the kind's view, the image loaded best effort. */
+json_t *tw_create_req(api_call_t *c, const tw_kind_t *k, const char *ns, json_t *obj);
+json_t *tw_update_req(api_call_t *c, const tw_kind_t *k, const char *ns, const char *name, const json_t *body,
+                      api_mutate_fn patch, void *patch_arg);
 json_t *tw_delete(api_call_t *c, const tw_kind_t *k, const char *ns, const char *name);
+int tw_check_name(api_call_t *c, const tw_kind_t *k, const char *name);
 
 /* ---- istag.c, itag.c ---- */
 extern const api_virtual_ops_t istag_ops, itag_ops;
