@@ -502,19 +502,7 @@ json_t *api_obj_mutate(api_call_t *c, const api_kind_t *kc, const char *ns, cons
 
 /* ---- delete ---- */
 
-static json_t *delete_locked(api_call_t *c, kind_def_t *k, const char *ns, const char *name,
-                             const char *precond_uid, const char *precond_rv, bool *pending);
-
-json_t *api_obj_delete(api_call_t *c, const api_kind_t *kc, const char *ns, const char *name,
-                       const char *precond_uid, const char *precond_rv, bool *pending)
-{
-    kind_def_t *k = (kind_def_t *)kc;
-    pthread_mutex_t *lock = object_lock(k->api, k, ns, name);
-    json_t *res = delete_locked(c, k, ns, name, precond_uid, precond_rv, pending);
-    object_unlock(lock);
-    return res;
-}
-
+/* The retry loop of delete; the caller holds the object's lock (or a nested one). */
 static json_t *delete_locked(api_call_t *c, kind_def_t *k, const char *ns, const char *name,
                              const char *precond_uid, const char *precond_rv, bool *pending)
 {
@@ -595,4 +583,14 @@ static json_t *delete_locked(api_call_t *c, kind_def_t *k, const char *ns, const
     free(key);
     api_store_err(&c->err, k, rc, name);
     return NULL;
+}
+
+json_t *api_obj_delete(api_call_t *c, const api_kind_t *kc, const char *ns, const char *name,
+                       const char *precond_uid, const char *precond_rv, bool *pending)
+{
+    kind_def_t *k = (kind_def_t *)kc;
+    pthread_mutex_t *lock = object_lock(k->api, k, ns, name);
+    json_t *res = delete_locked(c, k, ns, name, precond_uid, precond_rv, pending);
+    object_unlock(lock);
+    return res;
 }
