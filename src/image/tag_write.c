@@ -34,7 +34,8 @@ json_t *tw_latest(const json_t *stream, const char *tag)
     return json_array_get(json_object_get(is_status_tag(stream, tag), "items"), 0);
 }
 
-json_t *tw_bare_stream(const char *ns, const char *name)
+/* A new stream with only a name and namespace (the "missing stream" paths). */
+static json_t *bare_stream(const char *ns, const char *name)
 {
     return json_pack("{s:s, s:s, s:{s:s, s:s}}", "kind", "ImageStream", "apiVersion", TW_GV, "metadata", "name", name,
                      "namespace", ns);
@@ -159,7 +160,9 @@ int tw_invalid(api_call_t *c, const tw_kind_t *k, const char *name, const ferrs_
     return -1;
 }
 
-int tw_body_meta(api_call_t *c, const char *ns, const char *url_name, json_t *obj)
+/* The body's metadata against the request: namespace (400 if another), name (400 if
+ * another than the URL's, when url_name is set); both filled in. 0 / -1. */
+static int body_meta(api_call_t *c, const char *ns, const char *url_name, json_t *obj)
 {
     json_t *meta = ij_obj(obj, "metadata");
     const char *bns = ij_str(meta, "namespace");
@@ -177,7 +180,8 @@ int tw_body_meta(api_call_t *c, const char *ns, const char *url_name, json_t *ob
     return 0;
 }
 
-int tw_rv_conflict(api_call_t *c, const tw_kind_t *k, const char *name, const char *rv)
+/* 409 "another caller has updated the resource version to <rv>"; -1. */
+static int rv_conflict(api_call_t *c, const tw_kind_t *k, const char *name, const char *rv)
 {
     char *why = xasprintf("another caller has updated the resource version to %s", rv);
     apierr_conflict(api_call_err(c), k->resource, TW_GROUP, name, why);
@@ -217,6 +221,10 @@ static int step_fn(api_call_t *c, json_t **obj, void *arg)
     return rc;
 }
 
+/* The stream write of a tag change: api_obj_mutate of the stream with an internal write
+ * (spec and status), creating a missing stream when create_missing. When the attempts
+ * are spent on conflicts and op is set: 500 ServerTimeout "The <op> operation against
+ * <resource>..." instead of the 409. */
 static json_t *write_steps(api_call_t *c, const tw_kind_t *k, const char *ns, const char *stream,
                            bool create_missing, step_t *s, const char *op)
 {
@@ -240,8 +248,8 @@ static json_t *write_steps(api_call_t *c, const tw_kind_t *k, const char *ns, co
     return res;
 }
 
-json_t *tw_write(api_call_t *c, const tw_kind_t *k, const char *ns, const char *stream, bool create_missing,
-                 api_mutate_fn fn, void *arg, const char *op)
+static json_t *stream_write(api_call_t *c, const tw_kind_t *k, const char *ns, const char *stream,
+                            bool create_missing, api_mutate_fn fn, void *arg, const char *op)
 {
     step_t s = {.fn = fn, .arg = arg};
     return write_steps(c, k, ns, stream, create_missing, &s, op);
@@ -268,7 +276,7 @@ static int create_fn(api_call_t *c, json_t **obj, void *arg)
     create_arg_t *a = arg;
     bool fresh = *obj == NULL;
     if (fresh)
-        *obj = tw_bare_stream(a->t.ns, a->t.stream);
+        *obj = bare_stream(a->t.ns, a->t.stream);
     /* an existing status-only tag does not block */
     if (is_spec_tag(*obj, a->t.tag))
         return apierr_already_exists(api_call_err(c), a->k->exists_resource, TW_GROUP, a->t.name);
@@ -282,7 +290,7 @@ json_t *tw_create_req(api_call_t *c, const tw_kind_t *k, const char *ns, json_t 
 {
     if (!ns || !*ns)
         return apierr_set(api_call_err(c), APIERR_BAD_REQUEST, "a namespace must be specified to import images"), NULL;
-    if (tw_body_meta(c, ns, NULL, obj) != 0)
+    if (body_meta(c, ns, NULL, obj) != 0)
         return NULL;
     char *name = xstrdup(ij_str(json_object_get(obj, "metadata"), "name")), *stream, *tag;
     json_t *written = NULL, *out = NULL;
@@ -298,7 +306,7 @@ json_t *tw_create_req(api_call_t *c, const tw_kind_t *k, const char *ns, json_t 
      * stored on create) */
     json_t *ref = json_object_get(obj, k->ref_field);
     create_arg_t a = {.k = k, .t = {ns, name, stream, tag}, .ref = json_is_object(ref) ? ref : NULL};
-    written = tw_write(c, k, ns, stream, true, create_fn, &a, "create");
+    written = stream_write(c, k, ns, stream, true, create_fn, &a, "create");
     if (written)
         out = answer(c, k, written, tag);
 out:
@@ -325,7 +333,7 @@ static int update_fn(api_call_t *c, json_t **obj, void *arg)
     update_arg_t *u = arg;
     bool create_mode = *obj == NULL;
     if (create_mode)
-        *obj = tw_bare_stream(u->t.ns, u->t.stream);
+        *obj = bare_stream(u->t.ns, u->t.stream);
     json_t *stream = *obj;
     json_t *old = u->k->view(stream, u->t.tag, NULL, NULL), *body = NULL;
     int rc = -1;
@@ -336,7 +344,7 @@ static int update_fn(api_call_t *c, json_t **obj, void *arg)
         if (u->patch(c, &body, u->patch_arg) != 0)
             goto out;
     }
-    if (tw_body_meta(c, u->t.ns, u->t.name, body) != 0)
+    if (body_meta(c, u->t.ns, u->t.name, body) != 0)
         goto out;
     /* the body's resourceVersion is compared with the stream's; none: a blind write */
     const char *rv = ij_str(json_object_get(body, "metadata"), "resourceVersion");
@@ -344,7 +352,7 @@ static int update_fn(api_call_t *c, json_t **obj, void *arg)
     if (*rv && create_mode)
         apierr_not_found(api_call_err(c), u->k->resource, TW_GROUP, u->t.name);
     else if (*rv && strcmp(rv, cur))
-        tw_rv_conflict(c, u->k, u->t.name, cur);
+        rv_conflict(c, u->k, u->t.name, cur);
     else
         rc = u->k->update(c, &u->t, stream, body, old, create_mode, &u->created);
 out:
@@ -366,7 +374,7 @@ json_t *tw_update_req(api_call_t *c, const tw_kind_t *k, const char *ns, const c
     }
     update_arg_t u = {.k = k, .t = {ns, name, stream, tag}, .body = body, .patch = patch, .patch_arg = patch_arg};
     /* no ServerTimeout here: an update that keeps conflicting answers 409 */
-    json_t *written = tw_write(c, k, ns, stream, true, update_fn, &u, NULL);
+    json_t *written = stream_write(c, k, ns, stream, true, update_fn, &u, NULL);
     if (written) {
         out = answer(c, k, written, tag);
         if (u.created)

@@ -45,8 +45,6 @@ const api_kind_t *tw_streams(api_call_t *c);
 int tw_parse(api_call_t *c, const tw_kind_t *k, const char *name, char **stream, char **tag);
 /* The latest event of a tag (borrowed), or NULL. */
 json_t *tw_latest(const json_t *stream, const char *tag);
-/* A new stream with only a name and namespace (the "missing stream" paths). */
-json_t *tw_bare_stream(const char *ns, const char *name);
 /* Spec tag `tag` := ref (copied, name forced), or removed when ref is NULL. Status tags:
  * removed. true if something was there. */
 void tw_set_spec_tag(json_t *stream, const char *tag, const json_t *ref);
@@ -60,20 +58,9 @@ void tw_validate_ref(const json_t *ref, const char *prefix, ferrs_t *errs);
 void tw_validate_meta(const json_t *obj, const json_t *old, ferrs_t *errs);
 /* 422 Invalid of the kind for name; -1. */
 int tw_invalid(api_call_t *c, const tw_kind_t *k, const char *name, const ferrs_t *errs);
-/* The body's metadata against the request: namespace (400 if another), name (400 if
- * another than the URL's, when url_name is set); both filled in. 0 / -1. */
-int tw_body_meta(api_call_t *c, const char *ns, const char *url_name, json_t *obj);
-/* 409 "another caller has updated the resource version to <rv>"; -1. */
-int tw_rv_conflict(api_call_t *c, const tw_kind_t *k, const char *name, const char *rv);
 /* The image of an event: strict (NULL with the call's error: 404 images) or best effort
  * (NULL and no error). */
 json_t *tw_image(api_call_t *c, const char *image, bool strict);
-/* The stream write of a tag change: api_obj_mutate of the stream with an internal write
- * (spec and status), creating a missing stream when create_missing. When the attempts
- * are spent on conflicts and op is set: 500 ServerTimeout "The <op> operation against
- * <resource>..." instead of the 409. */
-json_t *tw_write(api_call_t *c, const tw_kind_t *k, const char *ns, const char *stream, bool create_missing,
-                 api_mutate_fn fn, void *arg, const char *op);
 /* The verbs both kinds serve alike. POST (§1.3, §3.4): the body's TagReference becomes
  * the spec tag (none: nothing is added, a missing stream is still created). PUT and PATCH
  * (§1.4, §3.5; patch: apply on the view of the stream read, inside the write's retry
