@@ -1,7 +1,8 @@
 /* tag_write: what ImageStreamTag and ImageTag share — name forms, request-body checks,
- * TagReference defaulting and validation, and the writes of their stream: the create
- * loop (§1.3 step 5, §3.4), delete (§1.5, §3.6) and the internal stream write under
- * api_obj_mutate (spec and status together, dry run honoured). */
+ * TagReference defaulting and validation, and their writes, each one internal write of
+ * the stream under api_obj_mutate (spec and status together, dry run honoured): create
+ * (§1.3, §3.4), update and patch (§1.4, §3.5; the kind's own rules in its update hook)
+ * and delete (§1.5, §3.6). */
 #include <stdlib.h>
 #include <string.h>
 
