@@ -15,6 +15,7 @@ api_t *api_new(const api_config_t *cfg, store_t *store)
     if (!a->cfg.authorizer)
         a->cfg.authorizer = api_authorize_all;
     a->store = store;
+    object_locks_init(a);
     kinds_init(a);
     a->caches = cache_set_new(store);
     for (size_t i = 0; i < a->nkinds; i++)
@@ -49,6 +50,7 @@ void api_free(api_t *a)
     cache_set_free(a->caches);
     discovery_free(a);
     kinds_free(a);
+    object_locks_free(a);
     free(a);
 }
 

@@ -36,6 +36,9 @@ typedef struct obj_extra {
 typedef struct watch_registry watch_registry_t;
 typedef struct api_barrier api_barrier_t;
 
+/* Stripes of the per-object write locks (object_lock.c). */
+#define API_OBJECT_LOCKS 64
+
 struct api {
     api_config_t cfg;                /* authorizer always set */
     store_t *store;
@@ -56,6 +59,7 @@ struct api {
     char *openapi_root;
     watch_registry_t *watches;
     api_barrier_t *barrier;      /* read_barrier.c; NULL on the embedded store */
+    pthread_mutex_t object_locks[API_OBJECT_LOCKS];   /* object_lock.c */
 };
 
 struct api_call {
@@ -65,6 +69,7 @@ struct api_call {
     field_validation_t field_validation;
     bool dry_run;
     int code;                        /* success code set by a handler, 0: the verb's */
+    const char *precond_uid;         /* delete: DeleteOptions.preconditions.uid, or NULL */
     char now[21];
     char **warnings;
     size_t nwarnings;
@@ -133,6 +138,16 @@ int authz_check(api_t *a, const api_authz_attrs_t *attrs, apierr_t *err);
 /* store_errors.c: the one mapping from a STORE_* result on object `name` of kind k to a
  * Status (404, 409, 410, 413, 503 + Retry-After, 504). -1. */
 int api_store_err(apierr_t *err, const kind_def_t *k, int rc, const char *name);
+
+/* object_lock.c: the lock of one stored object for a read-modify-write (mutate, delete),
+ * one of API_OBJECT_LOCKS stripes by kind, namespace and name. Blocks (pool threads and
+ * the server's own threads only, never an event loop). NULL when this thread holds an
+ * object lock already (a write nested in a mutate function): nothing is taken, so nested
+ * writes cannot deadlock on a shared stripe. */
+pthread_mutex_t *object_lock(api_t *a, const kind_def_t *k, const char *ns, const char *name);
+void object_unlock(pthread_mutex_t *m);   /* NULL: nothing */
+void object_locks_init(api_t *a);
+void object_locks_free(api_t *a);
 
 /* object.c: the stored object in output form, read from the store (not the cache), as
  * writes start from it. NULL with the call's error set (404, 503). */

@@ -50,6 +50,7 @@ bool api_call_dry_run(api_call_t *c) { return c->dry_run; }
 void api_call_set_dry_run(api_call_t *c, bool dry_run) { c->dry_run = dry_run; }
 apierr_t *api_call_err(api_call_t *c) { return &c->err; }
 void api_call_set_code(api_call_t *c, int code) { c->code = code; }
+const char *api_call_precondition_uid(api_call_t *c) { return c->precond_uid; }
 
 void api_call_warn(api_call_t *c, const char *msg)
 {

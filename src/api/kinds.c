@@ -12,7 +12,7 @@ static void check_virtual(const kind_def_t *k)
     const api_virtual_ops_t *v = k->virt;
     struct { const char *verb; bool ok; } need[] = {
         {"get", v->get}, {"list", v->list || (v->source && v->expand)}, {"create", v->create}, {"update", v->update},
-        {"patch", v->get && v->update}, {"delete", v->del}, {"watch", false}, {"deletecollection", false},
+        {"patch", v->patch || (v->get && v->update)}, {"delete", v->del}, {"watch", false}, {"deletecollection", false},
     };
     for (size_t i = 0; i < sizeof need / sizeof *need; i++) {
         if (schema_verbs_has(k->verbs, need[i].verb) && !need[i].ok) {

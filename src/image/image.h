@@ -69,6 +69,9 @@ void imagestream_normalize(const image_ctx_t *ctx, json_t *obj);
 void imagestream_prepare_create(const image_ctx_t *ctx, json_t *obj);
 /* Update (PUT/PATCH of the main resource): status restored from old, generation rules. */
 void imagestream_prepare_update(const image_ctx_t *ctx, json_t *obj, const json_t *old);
+/* An internal write (api_write_opts_t.internal; old NULL on create): the public create
+ * or update rules for generations, the status as given. */
+void imagestream_prepare_internal(const image_ctx_t *ctx, json_t *obj, const json_t *old);
 /* Update of the status subresource. */
 void imagestream_prepare_status_update(const image_ctx_t *ctx, json_t *obj, const json_t *old);
 /* Validation (create: old NULL). Also materialises spec tags into status as OpenShift does.

@@ -42,6 +42,13 @@ static void widget_prepare_status_update(api_call_t *c, json_t *o, const json_t 
         json_object_del(o, "conditions");
 }
 
+/* internal writes (api_write_opts_t.internal): conditions as given; marks the path taken */
+static void widget_prepare_internal(api_call_t *c, json_t *o, const json_t *old)
+{
+    (void)c;
+    json_object_set_new(o, "imageIdentity", json_string(old ? "internal-update" : "internal-create"));
+}
+
 static void widget_validate(api_call_t *c, json_t *o, const json_t *old, ferrs_t *e)
 {
     (void)c;
@@ -313,7 +320,8 @@ static const api_virtual_ops_t wt_ops = {
      .categories = widget_categories, .subresources = widget_subresources, .nsubresources = 2,            \
      .field_labels = widget_fields, .columns = widget_columns, .ncolumns = 2, .table_cells = widget_cells, \
      .prepare_create = widget_prepare_create, .prepare_update = widget_prepare_update,                     \
-     .prepare_status_update = widget_prepare_status_update, .validate = widget_validate}
+     .prepare_status_update = widget_prepare_status_update, .prepare_internal = widget_prepare_internal, \
+     .validate = widget_validate}
 #define WIDGETTAGS                                                                                        \
     {.resource = "widgettags", .singular = "widgettag", .kind = "WidgetTag", .list_kind = "WidgetTagList", \
      .schema = &schema_image_tag, .namespaced = true, .verbs = "create delete get list patch update",     \

@@ -3,7 +3,8 @@
  * authorization all derive from the table a domain registers.
  *
  *  widgets     stored, namespaced, short name "wd", category "testing", field label "type",
- *              columns Name/Type; prepare_create sets imageIdentity; validate: type is
+ *              columns Name/Type; prepare_create sets imageIdentity (prepare_internal: to
+ *              "internal-create"/"internal-update", conditions as given); validate: type is
  *              required and must not be "invalid" (422). Subresources: status (built in) and
  *              summary (get handler, response kind ImageTag).
  *  widgettags  virtual, namespaced: "<widget>:<tag>" is annotation tag.test/<tag> of widget
