@@ -129,7 +129,9 @@ static void event_build(derived_event_t *de, const kind_def_t *k, api_call_t *c,
     /* a deletion's object is the last state at the deletion's revision: everything goes */
     if (ev->type != CACHE_EV_DELETED)
         ncur = expand_source(k, c, ev->obj, ev->rev, &de->items, &de->nitems, &cap);
-    const cache_obj_t *before = ev->type == CACHE_EV_DELETED ? ev->obj : ev->type == CACHE_EV_MODIFIED ? ev->prev : NULL;
+    const cache_obj_t *before = ev->type == CACHE_EV_DELETED    ? ev->obj
+                                : ev->type == CACHE_EV_MODIFIED ? ev->prev
+                                                                : NULL;
     if (before)
         nold = expand_source(k, c, before, ev->rev, &de->items, &de->nitems, &cap);
     derived_item_t *cur = de->items, *old = de->items + ncur;

@@ -430,8 +430,9 @@ static const char *const wc_fields[] = {"metadata.name", "metadata.namespace", "
 
 static const api_kind_t kinds[] = {WIDGETS, WIDGETTAGS, WIDGETCONDITIONS, GADGETS};
 static const api_kind_t kinds_many[] = {
-    WIDGETS,    WIDGETTAGS, WIDGETCONDITIONS, GADGETS,    FILLER(01), FILLER(02), FILLER(03), FILLER(04), FILLER(05), FILLER(06),
-    FILLER(07), FILLER(08), FILLER(09), FILLER(10), FILLER(11), FILLER(12), FILLER(13), FILLER(14),
+    WIDGETS,    WIDGETTAGS, WIDGETCONDITIONS, GADGETS,    FILLER(01), FILLER(02), FILLER(03), FILLER(04),
+    FILLER(05), FILLER(06), FILLER(07),       FILLER(08), FILLER(09), FILLER(10), FILLER(11), FILLER(12),
+    FILLER(13), FILLER(14),
 };
 
 const api_kind_t *test_kinds(size_t *n)

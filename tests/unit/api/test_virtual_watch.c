@@ -273,8 +273,8 @@ static void test_concurrent_watchers(void **state)
     int64_t rv0 = list_rv(WC);
     char p_all[256], p_false[256], p_table[256];
     snprintf(p_all, sizeof p_all, WC "?watch=1&timeoutSeconds=10&resourceVersion=%lld", (long long)rv0);
-    snprintf(p_false, sizeof p_false, WC "?watch=1&timeoutSeconds=10&labelSelector=status%%3DFalse&resourceVersion=%lld",
-             (long long)rv0);
+    snprintf(p_false, sizeof p_false,
+             WC "?watch=1&timeoutSeconds=10&labelSelector=status%%3DFalse&resourceVersion=%lld", (long long)rv0);
     snprintf(p_table, sizeof p_table, WC "?watch=1&timeoutSeconds=10&resourceVersion=%lld", (long long)rv0);
     watch_t *all = watch_start(p_all, NULL), *fls = watch_start(p_false, NULL),
             *tab = watch_start(p_table, ACCEPT_TABLE_HDR);
