@@ -209,6 +209,9 @@ bool namespace_route(api_t *a, http_req_t *h, const char *path);
 json_t *table_columns_json(const kind_def_t *k);
 json_t *table_row(const kind_def_t *k, cache_obj_t *o, include_object_t inc, int64_t now);
 json_t *table_row_from_json(const kind_def_t *k, const json_t *obj, include_object_t inc, int64_t now);
+/* The same with the object's cells computed already (k->table_cells). */
+json_t *table_row_cells(const kind_def_t *k, const json_t *cells, const json_t *obj, include_object_t inc,
+                        int64_t now);
 json_t *partial_object(const obj_extra_t *x);
 
 /* read_barrier.c: consistent reads on etcd (see the file). 0, or -1 with the call's error
@@ -254,6 +257,45 @@ void verb_deletecollection(http_req_t *h, void *arg);
 /* watch.c */
 watch_registry_t *watch_registry_new(api_t *a);
 void watch_registry_free(watch_registry_t *w);
+/* Stored kinds, and kinds derived from one (their source kind's watch, expanded). */
 void verb_watch(api_req_t *r);
+/* The cache a watch of k follows: its own, or its source kind's. NULL if k has none. */
+cache_t *kind_watch_cache(const kind_def_t *k);
+
+/* watch_derived.c: one source event as changes of the items a derived kind expands it
+ * into (dispatcher thread only; see the file). */
+typedef struct derived_item {
+    const kind_def_t *kind;
+    const char *name;              /* metadata.name (in obj) */
+    json_t *obj;                   /* output form, resourceVersion = the event's revision */
+    char *json;                    /* obj, compact */
+    size_t len;
+    char **fields;                 /* values of kind->field_labels */
+    size_t nfields;
+    json_t *cells;                 /* table cells, built on first use */
+} derived_item_t;
+
+typedef struct derived_change {
+    derived_item_t *cur;           /* the item after the event; NULL: it is gone */
+    derived_item_t *old;           /* before; NULL: it is new */
+    bool changed;                  /* both there, and different */
+} derived_change_t;
+
+typedef struct derived_event {
+    cache_obj_t *obj, *prev;       /* held: with rev and type, what the memo is keyed on */
+    int64_t rev;
+    cache_ev_type_t type;
+    derived_item_t *items;
+    size_t nitems;
+    derived_change_t *ch;          /* in name order */
+    size_t n;
+} derived_event_t;
+
+/* The changes ev makes to kind k's items, shared by every watcher of k for ev (valid until
+ * the dispatcher asks for another event of k). c is the call expand gets: expand must
+ * depend on the source object alone. Never NULL (no items: no changes). */
+derived_event_t *derived_event(const kind_def_t *k, api_call_t *c, const cache_event_t *ev);
+bool derived_item_matches(label_selector_t *ls, field_selector_t *fs, const derived_item_t *it);
+const json_t *derived_item_cells(derived_item_t *it);
 
 #endif

@@ -102,11 +102,19 @@ typedef struct api_virtual_ops {
     json_t *(*patch)(api_call_t *c, const char *ns, const char *name, api_mutate_fn apply, void *arg);
     /* A kind derived from a stored one (ImageStreamTag from ImageStream): the stored
      * kind's resource and the items one source object yields, in list form, as a new
-     * array. With these api/ serves list (when list is NULL: a consistent snapshot of the
-     * source kind, expanded; the list's resourceVersion is the snapshot's) and watch (the
-     * source kind's watch, each source change turned into ADDED/MODIFIED/DELETED events
-     * of the items it yields, whose resourceVersion is the source object's). expand runs
-     * on the watch dispatcher too: it must not touch the store or block. */
+     * array (each with a metadata.name unique within the source object; kind and
+     * apiVersion may be left out). With these api/ serves list (when list is NULL: a
+     * consistent snapshot of the source kind, expanded; the list's resourceVersion is the
+     * snapshot's) and, if the kind lists the verb, watch: the source kind's watch, each
+     * source event turned into ADDED/MODIFIED/DELETED events of the items it adds,
+     * changes or removes (matched by name, compared as JSON), whose resourceVersion is
+     * the event's revision; selectors apply to the items.
+     * expand must be a pure function of the source object (output form, as a GET shows
+     * it) and the domain's configuration (api_call_domain): it runs on the watch
+     * dispatcher thread, once per source event for all watchers of the kind, with the call
+     * of one of the watching requests. It must not touch the store (no api_obj_*, no
+     * api_authorize), block, or depend on the call's user; an error it sets is logged and
+     * the object then yields no items. */
     const char *source;
     json_t *(*expand)(api_call_t *c, const json_t *source_obj);
 } api_virtual_ops_t;

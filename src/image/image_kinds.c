@@ -139,13 +139,13 @@ static const api_kind_t kind_table[] = {
     {
         .resource = "imagestreamtags", .singular = "imagestreamtag", .kind = "ImageStreamTag",
         .list_kind = "ImageStreamTagList", .schema = &schema_image_stream_tag, .namespaced = true,
-        .verbs = "create delete get list patch update", .short_names = istag_short, .field_labels = tag_fields,
+        .verbs = "create delete get list patch update watch", .short_names = istag_short, .field_labels = tag_fields,
         .columns = istag_columns, .ncolumns = 4, .table_cells = istag_table_cells, .virt = &istag_ops,
         .check_name = istag_check_name,
     },
     {
         .resource = "imagetags", .singular = "imagetag", .kind = "ImageTag", .list_kind = "ImageTagList",
-        .schema = &schema_image_tag, .namespaced = true, .verbs = "create delete get list patch update",
+        .schema = &schema_image_tag, .namespaced = true, .verbs = "create delete get list patch update watch",
         .short_names = itag_short, .field_labels = tag_fields, .columns = itag_columns, .ncolumns = 5,
         .table_cells = itag_table_cells, .virt = &itag_ops, .check_name = itag_check_name,
     },

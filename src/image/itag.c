@@ -22,6 +22,9 @@ json_t *itag_view(const json_t *stream, const char *tag, const json_t *image, co
         meta = json_object();
     }
     json_object_set_new(meta, "name", json_sprintf("%s:%s", is_name(stream), tag));
+    /* the stream's field managers are about the stream; every stream write would change
+     * every tag's view (a watch would see all its tags MODIFIED on each push) */
+    json_object_del(meta, "managedFields");
     json_t *out = json_pack("{s:s, s:s, s:o}", "kind", "ImageTag", "apiVersion", TW_GV, "metadata", meta);
     json_t *spec = is_spec_tag(stream, tag), *status = is_status_tag(stream, tag);
     json_object_set_new(out, "spec", spec ? json_deep_copy(spec) : json_null());

@@ -129,7 +129,7 @@ static void test_discovery(void **state)
     json_t *istag = find_resource(res, "imagestreamtags");
     assert_non_null(istag);
     assert_string_equal(json_string_value(json_array_get(json_object_get(istag, "shortNames"), 0)), "istag");
-    assert_int_equal(json_array_size(json_object_get(istag, "verbs")), 6);
+    assert_int_equal(json_array_size(json_object_get(istag, "verbs")), 7);
     json_t *itag = find_resource(res, "imagetags");
     assert_non_null(itag);
     assert_string_equal(json_string_value(json_array_get(json_object_get(itag, "shortNames"), 0)), "itag");

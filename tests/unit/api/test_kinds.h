@@ -11,8 +11,14 @@
  *              <widget>; the value travels as annotation "value". Handlers read and write
  *              widgets through api_obj_get/list/mutate; create asks api_authorize("update",
  *              widgets) on behalf of the request's user.
+ *  widgetconditions  virtual, derived from widgets (virt->source + expand): one item per
+ *              entry of a widget's conditions, "<widget>:<type>", labels widget=<widget> and
+ *              status=<condition status>, status.conditions = [that condition]; verbs get
+ *              list watch (list and watch served by api/); field labels metadata.name,
+ *              metadata.namespace, status.tag; columns Name/Status/Reason. A widget of type
+ *              "unexpandable" makes expand fail.
  *  gadgets     stored, cluster scoped, no patch / deletecollection.
- *  fillers01.. (test_kinds_many only) cluster scoped get/list kinds, to pass 16 resources. */
+ *  fillers01.. (test_kinds_many only) cluster scoped get/list kinds, to pass 16+ resources. */
 #ifndef TEST_KINDS_H
 #define TEST_KINDS_H
 
