@@ -80,6 +80,9 @@ void img_fill_manifest_list(json_t *img);
 char *is_internal_repository(const image_ctx_t *ctx, const json_t *obj, bool default_ns);
 char *is_public_repository(const image_ctx_t *ctx, const json_t *obj);
 void is_set_status_repos(const image_ctx_t *ctx, json_t *obj, json_t *status, bool default_ns);
+/* The TagReference rules of §3.8 with field paths under prefix ("spec.tags[latest]",
+ * "tag", "spec"): from kind/name, scheduling, reference policy, import mode. */
+void is_tag_ref_validate(const json_t *ref, const char *prefix, ferrs_t *errs);
 /* tagRefChanged of §3.4. */
 bool is_tag_ref_changed(const json_t *old_tag, const json_t *new_tag, const char *stream_ns);
 /* Materialisation of spec tags into status (§3.6); adds inner field errors to errs. */

@@ -42,55 +42,51 @@ static void ref_error(ferrs_t *errs, const char *field, const char *v)
     docker_ref_free(&r);
 }
 
-static void tag_ref_errors(const json_t *t, ferrs_t *errs)
+static void ferr_at(ferrs_t *errs, ferr_type_t type, const char *prefix, const char *sub, json_t *value,
+                    const char *detail)
 {
-    const char *tag = ij_str(t, "name");
-    char *p = xasprintf("spec.tags[%s]", tag), *f = NULL;
-    const json_t *from = json_object_get(t, "from");
-    const json_t *ip = json_object_get(t, "importPolicy");
+    char *f = xasprintf("%s.%s", prefix, sub);
+    if (detail)
+        ferrs_add(errs, type, f, value, "%s", detail);
+    else
+        ferrs_add(errs, type, f, value, NULL);
+    free(f);
+}
+
+void is_tag_ref_validate(const json_t *ref, const char *prefix, ferrs_t *errs)
+{
+    const json_t *from = json_object_get(ref, "from");
+    const json_t *ip = json_object_get(ref, "importPolicy");
     if (json_is_object(from)) {
         const char *kind = ij_str(from, "kind"), *name = ij_str(from, "name");
-        f = xasprintf("%s.from.name", p);
         if (!*name)
-            ferrs_add(errs, FERR_REQUIRED, f, NULL, NULL);
-        free(f);
+            ferr_at(errs, FERR_REQUIRED, prefix, "from.name", NULL, NULL);
         if (!strcmp(kind, "DockerImage")) {
             docker_ref_t r = {0};
             const char *msg;
-            f = xasprintf("%s.from.name", p);
             if (*name && docker_ref_parse(name, &r, &msg) != 0)
-                ferrs_add(errs, FERR_INVALID, f, json_string(name), "%s", msg);
+                ferr_at(errs, FERR_INVALID, prefix, "from.name", json_string(name), msg);
             else if (*name && *r.id && ij_bool(ip, "scheduled"))
-                ferrs_add(errs, FERR_INVALID, f, json_string(name), "only tags can be scheduled for import");
+                ferr_at(errs, FERR_INVALID, prefix, "from.name", json_string(name),
+                        "only tags can be scheduled for import");
             docker_ref_free(&r);
-            free(f);
         } else if (!strcmp(kind, "ImageStreamImage") || !strcmp(kind, "ImageStreamTag")) {
-            if (ij_bool(ip, "scheduled")) {
-                f = xasprintf("%s.importPolicy.scheduled", p);
-                ferrs_add(errs, FERR_INVALID, f, json_true(),
-                          "only tags pointing to Docker repositories may be scheduled for background import");
-                free(f);
-            }
+            if (ij_bool(ip, "scheduled"))
+                ferr_at(errs, FERR_INVALID, prefix, "importPolicy.scheduled", json_true(),
+                        "only tags pointing to Docker repositories may be scheduled for background import");
         } else {
-            f = xasprintf("%s.from.kind", p);
-            ferrs_add(errs, FERR_REQUIRED, f, NULL, "valid values are 'DockerImage', 'ImageStreamImage', 'ImageStreamTag'");
-            free(f);
+            ferr_at(errs, FERR_REQUIRED, prefix, "from.kind", NULL,
+                    "valid values are 'DockerImage', 'ImageStreamImage', 'ImageStreamTag'");
         }
     }
-    const char *rp = ij_str(json_object_get(t, "referencePolicy"), "type");
-    if (strcmp(rp, "Source") && strcmp(rp, "Local")) {
-        f = xasprintf("%s.referencePolicy.type", p);
-        ferrs_add(errs, FERR_INVALID, f, json_string(rp), "valid values are \"Source\", \"Local\"");
-        free(f);
-    }
+    const char *rp = ij_str(json_object_get(ref, "referencePolicy"), "type");
+    if (strcmp(rp, "Source") && strcmp(rp, "Local"))
+        ferr_at(errs, FERR_INVALID, prefix, "referencePolicy.type", json_string(rp),
+                "valid values are \"Source\", \"Local\"");
     const char *mode = ij_str(ip, "importMode");
-    if (*mode && strcmp(mode, "Legacy") && strcmp(mode, "PreserveOriginal")) {
-        f = xasprintf("%s.importPolicy.importMode", p);
-        ferrs_add(errs, FERR_INVALID, f, json_string(mode),
-                  "invalid import mode, valid modes are '', 'Legacy', 'PreserveOriginal'");
-        free(f);
-    }
-    free(p);
+    if (*mode && strcmp(mode, "Legacy") && strcmp(mode, "PreserveOriginal"))
+        ferr_at(errs, FERR_INVALID, prefix, "importPolicy.importMode", json_string(mode),
+                "invalid import mode, valid modes are '', 'Legacy', 'PreserveOriginal'");
 }
 
 /* The ordinary validation of §3.8. */
@@ -123,7 +119,11 @@ static void ordinary(const json_t *obj, ferrs_t *errs)
     }
     size_t i, j;
     json_t *t, *e;
-    json_array_foreach(json_object_get(spec, "tags"), i, t) tag_ref_errors(t, errs);
+    json_array_foreach(json_object_get(spec, "tags"), i, t) {
+        char *p = xasprintf("spec.tags[%s]", ij_str(t, "name"));
+        is_tag_ref_validate(t, p, errs);
+        free(p);
+    }
     json_array_foreach(json_object_get(json_object_get(obj, "status"), "tags"), i, t) {
         json_array_foreach(json_object_get(t, "items"), j, e) {
             char *f = xasprintf("status.tags[%s].items[%zu].dockerImageReference", ij_str(t, "tag"), j);

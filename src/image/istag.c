@@ -126,7 +126,7 @@ static int prepare_create(api_call_t *c, json_t *obj, const char *tag_part)
     ferrs_t errs = FERRS_INIT;
     tw_validate_meta(obj, NULL, &errs);
     if (json_is_object(tag)) {
-        tw_validate_ref(tag, "tag", &errs);
+        is_tag_ref_validate(tag, "tag", &errs);
         json_t *ta = json_object_get(tag, "annotations");
         if (json_is_object(ta) && !annotations_equal(ta, json_object_get(meta, "annotations")))
             ferrs_add(&errs, FERR_INVALID, "tag.annotations", json_deep_copy(ta),
@@ -178,7 +178,7 @@ static int prepare_update(api_call_t *c, json_t *obj, const json_t *old)
     ferrs_t errs = FERRS_INIT;
     tw_validate_meta(obj, old, &errs);
     if (json_is_object(tag))
-        tw_validate_ref(tag, "tag", &errs);
+        is_tag_ref_validate(tag, "tag", &errs);
     json_t *a = comparable(obj), *b = comparable(old);
     if (!json_equal(a, b))
         ferrs_add(&errs, FERR_INVALID, "metadata", json_string(""),

@@ -139,7 +139,7 @@ static int prepare_create(api_call_t *c, json_t *obj, const char *tag_part)
     } else {
         if (strcmp(ij_str(spec, "name"), tag_part))
             ferrs_add(&errs, FERR_INVALID, "spec.name", json_string(ij_str(spec, "name")), "must match image tag name");
-        tw_validate_ref(spec, "spec", &errs);
+        is_tag_ref_validate(spec, "spec", &errs);
     }
     int rc = errs.n ? tw_invalid(c, &tw_itag, ij_str(meta, "name"), &errs) : 0;
     ferrs_free(&errs);
@@ -215,7 +215,7 @@ static int prepare_update(api_call_t *c, json_t *obj, const json_t *old, const c
     if (json_is_object(spec)) {
         if (strcmp(ij_str(spec, "name"), tag_part))
             ferrs_add(&errs, FERR_INVALID, "spec.name", json_string(ij_str(spec, "name")), "must match image tag name");
-        tw_validate_ref(spec, "spec", &errs);
+        is_tag_ref_validate(spec, "spec", &errs);
     }
     json_t *a = comparable_meta(meta), *b = comparable_meta(old_meta);
     if (!json_equal(a, b))

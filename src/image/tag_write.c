@@ -94,53 +94,6 @@ void tw_default_ref(api_call_t *c, json_t *ref)
         json_object_set_new(ip, "importMode", json_string(mode));
 }
 
-static void ferr_at(ferrs_t *errs, ferr_type_t type, const char *prefix, const char *sub, json_t *value,
-                    const char *detail)
-{
-    char *f = xasprintf("%s.%s", prefix, sub);
-    if (detail)
-        ferrs_add(errs, type, f, value, "%s", detail);
-    else
-        ferrs_add(errs, type, f, value, NULL);
-    free(f);
-}
-
-void tw_validate_ref(const json_t *ref, const char *prefix, ferrs_t *errs)
-{
-    const json_t *from = json_object_get(ref, "from");
-    const json_t *ip = json_object_get(ref, "importPolicy");
-    if (json_is_object(from)) {
-        const char *kind = ij_str(from, "kind"), *name = ij_str(from, "name");
-        if (!*name)
-            ferr_at(errs, FERR_REQUIRED, prefix, "from.name", NULL, NULL);
-        if (!strcmp(kind, "DockerImage")) {
-            docker_ref_t r = {0};
-            const char *msg;
-            if (*name && docker_ref_parse(name, &r, &msg) != 0)
-                ferr_at(errs, FERR_INVALID, prefix, "from.name", json_string(name), msg);
-            else if (*name && *r.id && ij_bool(ip, "scheduled"))
-                ferr_at(errs, FERR_INVALID, prefix, "from.name", json_string(name),
-                        "only tags can be scheduled for import");
-            docker_ref_free(&r);
-        } else if (!strcmp(kind, "ImageStreamImage") || !strcmp(kind, "ImageStreamTag")) {
-            if (ij_bool(ip, "scheduled"))
-                ferr_at(errs, FERR_INVALID, prefix, "importPolicy.scheduled", json_true(),
-                        "only tags pointing to Docker repositories may be scheduled for background import");
-        } else {
-            ferr_at(errs, FERR_REQUIRED, prefix, "from.kind", NULL,
-                    "valid values are 'DockerImage', 'ImageStreamImage', 'ImageStreamTag'");
-        }
-    }
-    const char *rp = ij_str(json_object_get(ref, "referencePolicy"), "type");
-    if (strcmp(rp, "Source") && strcmp(rp, "Local"))
-        ferr_at(errs, FERR_INVALID, prefix, "referencePolicy.type", json_string(rp),
-                "valid values are \"Source\", \"Local\"");
-    const char *mode = ij_str(ip, "importMode");
-    if (*mode && strcmp(mode, "Legacy") && strcmp(mode, "PreserveOriginal"))
-        ferr_at(errs, FERR_INVALID, prefix, "importPolicy.importMode", json_string(mode),
-                "invalid import mode, valid modes are '', 'Legacy', 'PreserveOriginal'");
-}
-
 void tw_validate_meta(const json_t *obj, const json_t *old, ferrs_t *errs)
 {
     const json_t *meta = json_object_get(obj, "metadata");

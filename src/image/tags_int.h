@@ -52,8 +52,6 @@ bool tw_remove_spec_tag(json_t *stream, const char *tag);
 bool tw_remove_status_tag(json_t *stream, const char *tag);
 /* v1 defaulting of a TagReference in a request body (§0.6). */
 void tw_default_ref(api_call_t *c, json_t *ref);
-/* TagReference rules (§1.3 step 2) with fields under prefix ("tag", "spec"). */
-void tw_validate_ref(const json_t *ref, const char *prefix, ferrs_t *errs);
 /* ObjectMeta rules of a create (old NULL) or update, and the path-segment name rule. */
 void tw_validate_meta(const json_t *obj, const json_t *old, ferrs_t *errs);
 /* 422 Invalid of the kind for name; -1. */

@@ -220,7 +220,7 @@ static void test_validate_ref(void **state)
     ferrs_t e = FERRS_INIT;
     json_t *t = J("{\"from\":{\"kind\":\"DockerImage\",\"name\":\"a/b@sha256:" HEXA "\"},\"importPolicy\":"
                   "{\"scheduled\":true,\"importMode\":\"X\"},\"referencePolicy\":{\"type\":\"\"}}");
-    tw_validate_ref(t, "spec", &e);
+    is_tag_ref_validate(t, "spec", &e);
     assert_errs(&e, "spec.from.name: Invalid value: \"a/b@sha256:" HEXA "\": only tags can be scheduled for import | "
                     "spec.referencePolicy.type: Invalid value: \"\": valid values are \"Source\", \"Local\" | "
                     "spec.importPolicy.importMode: Invalid value: \"X\": invalid import mode, valid modes are '', "
@@ -228,7 +228,7 @@ static void test_validate_ref(void **state)
     ferrs_free(&e);
     json_decref(t);
     t = J("{\"from\":{},\"referencePolicy\":{\"type\":\"Local\"}}");
-    tw_validate_ref(t, "tag", &e);
+    is_tag_ref_validate(t, "tag", &e);
     assert_errs(&e, "tag.from.name: Required value | tag.from.kind: Required value: valid values are 'DockerImage', "
                     "'ImageStreamImage', 'ImageStreamTag'");
     ferrs_free(&e);
