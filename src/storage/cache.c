@@ -435,3 +435,47 @@ size_t cache_count(cache_t *c)
     pthread_rwlock_unlock(&c->lock);
     return n;
 }
+
+/* strcmp of key (which starts with the prefix of plen bytes) and prefix+name. */
+static int suffix_cmp(const cache_obj_t *o, size_t plen, const char *name)
+{
+    return strcmp(o->key + plen, name);
+}
+
+void cache_get_sorted(cache_t *c, const char *key_prefix, const char *const *names, size_t n,
+                      void (*fn)(void *arg, size_t i, cache_obj_t *obj), void *arg)
+{
+    size_t plen = strlen(key_prefix);
+    pthread_rwlock_rdlock(&c->lock);
+    /* [pos, end): the objects under the prefix (contiguous in key order) */
+    size_t pos = cache_lower_bound(c, key_prefix), lo = pos, hi = c->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strncmp(c->idx[mid]->key, key_prefix, plen) == 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t end = lo;
+    for (size_t i = 0; i < n; i++) {
+        /* first position >= names[i]: gallop forward, then bisect the last step */
+        size_t step = 1, base = pos;
+        while (base + step - 1 < end && suffix_cmp(c->idx[base + step - 1], plen, names[i]) < 0) {
+            base += step;
+            step *= 2;
+        }
+        lo = base;
+        hi = base + step - 1 < end ? base + step - 1 : end;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (suffix_cmp(c->idx[mid], plen, names[i]) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        pos = lo;
+        cache_obj_t *o = pos < end && suffix_cmp(c->idx[pos], plen, names[i]) == 0 ? c->idx[pos] : NULL;
+        fn(arg, i, o);
+    }
+    pthread_rwlock_unlock(&c->lock);
+}

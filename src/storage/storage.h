@@ -209,6 +209,13 @@ cache_obj_t *cache_get(cache_t *c, const char *key);
 size_t cache_scan(cache_t *c, const char *prefix, const char *from_key,
                   int (*fn)(void *arg, cache_obj_t *obj), void *arg, int64_t *rev_out);
 size_t cache_count(cache_t *c);
+/* Looks up key_prefix + names[i] for each of n names sorted in byte order (strcmp, so the
+ * keys are in index order too), under one read lock: one snapshot. fn(arg, i, obj) gets
+ * the object or NULL when absent; obj is only valid during the call and fn must not call
+ * back into the cache. Gallops from the previous position: O(n log(N/n)) for n names
+ * among N objects, and no key strings built. */
+void cache_get_sorted(cache_t *c, const char *key_prefix, const char *const *names, size_t n,
+                      void (*fn)(void *arg, size_t i, cache_obj_t *obj), void *arg);
 
 typedef enum { CACHE_EV_ADDED = 1, CACHE_EV_MODIFIED, CACHE_EV_DELETED } cache_ev_type_t;
 
