@@ -8,8 +8,10 @@
  * Departures from the reference (docs/image-virtual-resources.md): dryRun is honoured
  * (the reference creates the image and tags it anyway); the image-size LimitRange
  * admission is not run (this server serves no LimitRanges). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/objectmeta.h"
 #include "image/image_int.h"
@@ -17,6 +19,8 @@
 
 #define GROUP "image.openshift.io"
 #define ANN_MANAGED "openshift.io/image.managed"
+/* Rounds of api_obj_mutate's attempts for the stream write (8 x 8 = 64 attempts). */
+#define MAPPING_WRITE_ROUNDS 8
 
 /* Appends src's errors to dst with prefix before each field. */
 static void ferrs_prefixed(ferrs_t *dst, const ferrs_t *src, const char *prefix)
@@ -106,6 +110,7 @@ typedef struct tag_write {
     bool read;                /* the first attempt has seen the tag */
     char *before_ref, *before_image;   /* its latest event then; NULL if it had none */
     bool refused;             /* this function answered 409 itself */
+    unsigned seed;            /* retry jitter */
 } tag_write_t;
 
 static int add_event(api_call_t *c, json_t **obj, void *arg)
@@ -136,13 +141,27 @@ static int write_event(api_call_t *c, const char *ns, const char *name, const ch
     json_t *nowj = json_string(api_call_now(c));
     tag_write_t w = {.name = name, .tag = tag,
                      .event = json_pack("{s:o, s:s, s:s, s:I}", "created", ij_time(nowj), "dockerImageReference", ref,
-                                        "image", image_name, "generation", (json_int_t)0)};
+                                        "image", image_name, "generation", (json_int_t)0),
+                     .seed = (unsigned)(uintptr_t)&w ^ (unsigned)time(NULL)};
     json_decref(nowj);
     api_write_opts_t o = {.subresource = "status"};
-    json_t *res = api_obj_mutate(c, isk, ns, name, add_event, &w, &o);
     apierr_t *err = api_call_err(c);
+    json_t *res = NULL;
+    /* Conflicts with writers of other tags are ours to retry (the reference gives up after
+     * 10 attempts with a 500); many clients pushing into one stream at once must all land,
+     * so mutate's rounds are repeated, a few jittered milliseconds apart to break lockstep. */
+    for (int round = 0; round < MAPPING_WRITE_ROUNDS; round++) {
+        res = api_obj_mutate(c, isk, ns, name, add_event, &w, &o);
+        if (res || err->kind != APIERR_CONFLICT || w.refused)
+            break;
+        if (round + 1 < MAPPING_WRITE_ROUNDS) {
+            apierr_clear(err);
+            struct timespec ts = {0, (long)(1 + rand_r(&w.seed) % 4) * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
     if (!res && err->kind == APIERR_CONFLICT && !w.refused) {
-        /* every attempt conflicted: the reference's wording after its 10 attempts */
+        /* every attempt conflicted: the reference's wording when it gives up */
         apierr_clear(err);
         apierr_set(err, APIERR_INTERNAL, "Internal error occurred: timed out waiting for the condition");
     }

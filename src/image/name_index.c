@@ -147,7 +147,8 @@ int img_names_resolve(const img_names_t *const *sets, size_t nsets, const char *
     for (size_t i = 0; i < nsets; i++)
         if (sets[i])
             img_names_match(sets[i], id, &m);
-    qsort(m.v, m.n, sizeof *m.v, str_cmp);
+    if (m.n)
+        qsort(m.v, m.n, sizeof *m.v, str_cmp);
     size_t k = 0;
     for (size_t i = 0; i < m.n; i++)
         if (k == 0 || strcmp(m.v[k - 1], m.v[i]) != 0)
