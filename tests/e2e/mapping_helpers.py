@@ -3,6 +3,7 @@
 writes, and the stored size of a stream on either backend."""
 
 import hashlib
+import json
 import sqlite3
 
 from e2e_helpers import BASE, GV, assert_ok, is_path
@@ -23,6 +24,15 @@ LIST = ('{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.man
         + OCI_DIGEST + '","platform":{"architecture":"arm","os":"linux","variant":"v7"}}]}')
 LIST_DIGEST = "sha256:14a8ac204415a7749491ee81bf3b53ade35c13de5b8010a0a5104665f602d360"
 LIST_MT = "application/vnd.docker.distribution.manifest.list.v2+json"
+
+def make_list(*children):
+    """A Docker manifest list naming the given child digests (amd64, arm64, ...)."""
+    arches = ["amd64", "arm64", "ppc64le", "s390x"]
+    return json.dumps({"schemaVersion": 2, "mediaType": LIST_MT, "manifests": [
+        {"mediaType": "application/vnd.docker.distribution.manifest.v2+json", "size": 743, "digest": c,
+         "platform": {"architecture": arches[i % 4], "os": "linux"}} for i, c in enumerate(children)]},
+        separators=(",", ":"))
+
 
 # virtual-resources §8 case 25: a schema 1 image whose metadata comes from history[0]
 S1_ID = "2d24f826cb16146e2016ff349a8a33ed5830f3b938d45c0f82943f4ab8c097e7"
