@@ -57,6 +57,7 @@ struct api {
     char *openapi_root;
     watch_registry_t *watches;
     api_barrier_t *barrier;      /* read_barrier.c; NULL on the embedded store */
+    atomic_ullong *view_epochs;  /* per kind (index in kinds): object_views.c */
 };
 
 struct api_call {
@@ -123,6 +124,10 @@ const char *extra_field(const obj_extra_t *x, const char *label);
 char *kind_field_value(const json_t *obj, const char *label);
 /* Newest revision any stored kind's cache has applied (no store round trip). */
 int64_t kinds_cache_rev(api_t *a);
+
+/* object_views.c: counts, per kind, the changes of objects that have or had a derived
+ * view (the cache's apply hook of kinds with derive). */
+void views_watch(api_t *a, kind_def_t *k);
 
 /* stored_value.c: the stored bytes of an object's canonical JSON (json, len; malloc'ed and
  * taken) — the same buffer, or a deflated copy when large — and back. decode: NULL when

@@ -41,6 +41,7 @@ void kinds_init(api_t *a)
 {
     a->nkinds = a->cfg.nkinds;
     a->kinds = xcalloc(a->nkinds ? a->nkinds : 1, sizeof *a->kinds);
+    a->view_epochs = xcalloc(a->nkinds ? a->nkinds : 1, sizeof *a->view_epochs);
     for (size_t i = 0; i < a->nkinds; i++) {
         a->kinds[i] = a->cfg.kinds[i];
         a->kinds[i].prefix = kind_is_stored(&a->kinds[i])
@@ -76,6 +77,8 @@ void kinds_free(api_t *a)
         free(a->kinds[i].prefix);
     free(a->kinds);
     a->kinds = NULL;
+    free(a->view_epochs);
+    a->view_epochs = NULL;
     a->nkinds = 0;
 }
 

@@ -103,3 +103,34 @@ int api_obj_get_many(api_call_t *c, const api_kind_t *kc, const char *ns, const 
         apierr_set(&c->err, APIERR_INTERNAL, "Internal error occurred: reading %s failed", k->resource);
     return rc;
 }
+
+/* ---- the epoch of a kind's views ---- */
+
+static bool has_view(const cache_obj_t *o)
+{
+    return o && o->extra && ((const obj_extra_t *)o->extra)->view;
+}
+
+static void view_changes(void *ctx, const cache_obj_t *old, const cache_obj_t *obj)
+{
+    kind_def_t *k = ctx;
+    if (has_view(old) || has_view(obj) || (!old && !obj))
+        atomic_fetch_add(&k->api->view_epochs[k - k->api->kinds], 1);
+}
+
+void views_watch(api_t *a, kind_def_t *k)
+{
+    if (k->derive && k->cache)
+        cache_set_apply_hook(k->cache, view_changes, k);
+    (void)a;
+}
+
+int api_views_epoch(api_call_t *c, const api_kind_t *kc, uint64_t *epoch)
+{
+    kind_def_t *k = (kind_def_t *)kc;
+    *epoch = 0;
+    if (stored_kind(c, k) != 0 || api_consistent_read(c, k->cache) != 0)
+        return -1;
+    *epoch = atomic_load(&k->api->view_epochs[k - k->api->kinds]);
+    return 0;
+}

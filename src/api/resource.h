@@ -216,6 +216,12 @@ void api_view_release(api_view_hold_t *held);
 int api_obj_views(api_call_t *c, const api_kind_t *k, const char *ns, const char *const *names, size_t n,
                   void (*fn)(void *arg, size_t i, const void *view), void *arg);
 
+/* A number that changes whenever an object of k that has, or had, a derived view is created,
+ * changed or deleted (and when the cache reloads), read after a consistent read: what
+ * depends only on the views of k can be memoized against it — a stream's manifest-list
+ * children, while image writes that make no list leave it alone. 0, or -1 with the error. */
+int api_views_epoch(api_call_t *c, const api_kind_t *k, uint64_t *epoch);
+
 /* Many objects of one namespace (NULL: cluster scope) from one consistent snapshot, with
  * one read barrier: fn(arg, i, obj) for each names[i], obj NULL when absent (borrowed for
  * the call; in output form). names must be sorted in byte order. Objects are decoded

@@ -20,6 +20,7 @@ void *is_history_index_derive(const json_t *stream)
         json_array_foreach(json_object_get(t, "items"), j, e) names[k++] = ij_str(e, "image");
     }
     is_history_index_t *x = xcalloc(1, sizeof *x);
+    pthread_mutex_init(&x->memo_mu, NULL);
     x->images = img_names_new(names, k);
     free(names);
     json_t *ann = json_object_get(json_object_get(stream, "metadata"), "annotations");
@@ -35,6 +36,8 @@ void is_history_index_free(void *view)
     if (!x)
         return;
     img_names_free(x->images);
+    img_names_free(x->memo_children);
+    pthread_mutex_destroy(&x->memo_mu);
     free(x->annotations);
     free(x->status_repo);
     free(x->spec_repo);

@@ -4,6 +4,7 @@
 #define IAS_IMAGE_INT_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -145,6 +146,12 @@ typedef struct is_history_index {
     char *annotations;     /* compact JSON of metadata.annotations, or NULL */
     char *status_repo;     /* status.dockerImageRepository as output (decorated), "" if none */
     char *spec_repo;       /* spec.dockerImageRepository, "" if none */
+    /* The one mutable part: the children of the manifest lists among images, memoized
+     * against the image kind's view epoch (api_views_epoch) they were computed at. */
+    pthread_mutex_t memo_mu;
+    bool memo_valid;
+    uint64_t memo_epoch;
+    img_names_t *memo_children;   /* NULL: none */
 } is_history_index_t;
 void *is_history_index_derive(const json_t *stream);
 void is_history_index_free(void *view);

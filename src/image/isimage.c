@@ -150,10 +150,31 @@ json_t *isimage_get(api_call_t *c, const char *ns, const char *name)
     if (img_names_has(hx->images, id)) {
         match = id;   /* exact, in the history: no need to look further */
     } else {
-        if (children_of(c, hx->images, &children) != 0)
+        /* The children depend on the history (fixed for this revision of the stream) and on
+         * the images that are manifest lists: computed once per change of the latter, not
+         * per request (the computation visits every history image). */
+        is_history_index_t *memo = (is_history_index_t *)hx;
+        uint64_t epoch;
+        if (api_views_epoch(c, imk, &epoch) != 0)
             goto out;
-        const img_names_t *sets[] = {hx->images, children};
+        pthread_mutex_lock(&memo->memo_mu);
+        if (!memo->memo_valid || memo->memo_epoch != epoch) {
+            pthread_mutex_unlock(&memo->memo_mu);
+            if (children_of(c, hx->images, &children) != 0)
+                goto out;
+            pthread_mutex_lock(&memo->memo_mu);
+            /* ours, for the epoch read before computing it (a newer one is recomputed) */
+            img_names_free(memo->memo_children);
+            memo->memo_children = children;
+            memo->memo_epoch = epoch;
+            memo->memo_valid = true;
+            children = NULL;
+        }
+        const img_names_t *sets[] = {hx->images, memo->memo_children};
         rc = img_names_resolve(sets, 2, id, &match, &conflict);
+        if (rc == IMG_RESOLVE_FOUND)
+            image_name = xstrdup(match);   /* match may point into the memo */
+        pthread_mutex_unlock(&memo->memo_mu);
     }
     if (rc == IMG_RESOLVE_NONE) {
         apierr_not_found(err, "imagestreamimage", GROUP, name);
@@ -163,7 +184,8 @@ json_t *isimage_get(api_call_t *c, const char *ns, const char *name)
         apierr_conflict(err, "imagestreamimage", GROUP, name, conflict);
         goto out;
     }
-    image_name = xstrdup(match);
+    if (!image_name)
+        image_name = xstrdup(match);
     annotations = hx->annotations ? xstrdup(hx->annotations) : NULL;
     api_view_release(hold);   /* before the image read: hold no cache entry longer than needed */
     hold = NULL;

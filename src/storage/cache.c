@@ -164,8 +164,13 @@ static void cache_apply(cache_t *c, const store_event_t *sev)
         }
     } else if (old) {
         idx_remove(c, pos);
-        cache_obj_unref(old);
     }
+    /* old is still alive here: ev.prev holds it after a PUT, the index until below after a delete */
+    bool changed = sev->type == STORE_EV_PUT ? ok : old != NULL;
+    if (c->hook && changed)
+        c->hook(c->hook_ctx, old, sev->type == STORE_EV_PUT ? ev.obj : NULL);
+    if (sev->type != STORE_EV_PUT && old)
+        cache_obj_unref(old);   /* the index's reference, after the hook saw it */
     if (ok) {
         dispatch_push(c, &ev);
         ring_push(c, &ev);
@@ -204,6 +209,8 @@ static void cache_reload(cache_t *c)
     atomic_store(&c->rev, atomic_load(&fresh.rev));
     cache_event_t marker = {0};   /* no object: the dispatcher ends c's watchers */
     dispatch_push(c, &marker);
+    if (c->hook)
+        c->hook(c->hook_ctx, NULL, NULL);
     pthread_rwlock_unlock(&c->lock);
     for (size_t j = 0; j < n_old; j++)
         cache_obj_unref(old[j]);
@@ -272,6 +279,12 @@ cache_t *cache_set_add(cache_set_t *cs, const char *prefix, cache_build_fn build
     cs->caches = xrealloc(cs->caches, (cs->n + 1) * sizeof(*cs->caches));
     cs->caches[cs->n++] = c;
     return c;
+}
+
+void cache_set_apply_hook(cache_t *c, cache_apply_hook_fn fn, void *ctx)
+{
+    c->hook = fn;
+    c->hook_ctx = ctx;
 }
 
 static int key_cmp(const void *a, const void *b)

@@ -190,6 +190,13 @@ cache_set_t *cache_set_new(store_t *s);
 void cache_set_free(cache_set_t *cs);
 cache_t *cache_set_add(cache_set_t *cs, const char *prefix, cache_build_fn build, void *ctx,
                        size_t ring_size /* events kept for watch resumption, e.g. 16384 */);
+/* Called under the cache's write lock for every change applied from the store: old is the
+ * object replaced or deleted, obj the object now stored (either may be NULL); both NULL
+ * when the whole cache was reloaded. For owners that keep something derived from many
+ * objects (api/: a counter of changes to objects with a derived view). Must be cheap and
+ * must not call back into the cache. Set before cache_set_start. */
+typedef void (*cache_apply_hook_fn)(void *ctx, const cache_obj_t *old, const cache_obj_t *obj);
+void cache_set_apply_hook(cache_t *c, cache_apply_hook_fn fn, void *ctx);
 /* Loads all caches from the store and starts routing events. */
 int cache_set_start(cache_set_t *cs);
 

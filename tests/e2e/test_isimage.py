@@ -155,6 +155,28 @@ def test_manifest_list_children(http, ns):
     assert body["image"]["metadata"]["name"] == leaf
 
 
+def test_children_follow_image_changes(http, ns):
+    """The children are memoized per stream revision against changes of manifest-list
+    images: a list created, changed or deleted after a lookup is seen by the next one."""
+    lst, child = digest(uniq()), digest(uniq())
+    http.create_is(ns, "later")
+    put_status(http, ns, "later", {"latest": [event(lst, f"r/m@{lst}")]})
+    assert_ok(http.post(img_path(), make_image(child, ref=f"r/m@{child}")), 201)
+    prefix = f"later@{child[7:19]}"
+    assert_status(http.get(isimage_path(ns, prefix)), 404, "NotFound")   # no list yet
+    # unrelated image writes do not matter; the list appearing does
+    assert_ok(http.post(img_path(), make_image(digest(uniq()), ref="a/b")), 201)
+    assert_status(http.get(isimage_path(ns, prefix)), 404, "NotFound")
+    created = assert_ok(http.post(img_path(), make_image(lst, ref=f"r/m@{lst}", dockerImageManifests=[
+        {"digest": child, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+         "manifestSize": 1, "architecture": "amd64", "os": "linux"}])), 201)
+    assert assert_ok(http.get(isimage_path(ns, prefix)), 200)["image"]["metadata"]["name"] == child
+    # the list loses its children: so does the stream
+    created.pop("dockerImageManifests")
+    assert_ok(http.put(img_path(lst), created), 200)
+    assert_status(http.get(isimage_path(ns, prefix)), 404, "NotFound")
+
+
 def test_table(http, ns, kubectl):
     d = digest(uniq())
     http.create_is(ns, "repo")
