@@ -10,7 +10,8 @@
  *              <widget>; the value travels as annotation "value". Handlers read and write
  *              widgets through api_obj_get/list/mutate; create asks api_authorize("update",
  *              widgets) on behalf of the request's user.
- *  gadgets     stored, cluster scoped, no patch / deletecollection.
+ *  gadgets     stored, cluster scoped, no patch / deletecollection; derived view: a copy of
+ *              the annotation "view" (none without it).
  *  fillers01.. (test_kinds_many only) cluster scoped get/list kinds, to pass 16 resources. */
 #ifndef TEST_KINDS_H
 #define TEST_KINDS_H

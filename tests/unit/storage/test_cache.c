@@ -841,6 +841,40 @@ static void test_get_sorted(void **state)
     assert_int_equal(r.calls, 1);
 }
 
+/* The apply hook sees every change the cache applies: (NULL, new) on a create, (old, new) on
+ * an update, (old, NULL) on a delete, with the objects still readable. */
+typedef struct hook_rec {
+    int n;
+    char log[8][48];
+} hook_rec_t;
+
+static void hook_cb(void *ctx, const cache_obj_t *old, const cache_obj_t *obj)
+{
+    hook_rec_t *r = ctx;
+    if (r->n < 8)
+        snprintf(r->log[r->n], sizeof r->log[0], "%s>%s", old ? old->json : "-", obj ? obj->json : "-");
+    r->n++;
+}
+
+static void test_apply_hook(void **state)
+{
+    fx_t *f = *state;
+    put(f->s, "/t/before", "b0");   /* loaded at start: not a change */
+    f->cs = cache_set_new(f->s);
+    f->c = cache_set_add(f->cs, "/t/", build, NULL, 64);
+    hook_rec_t r = {0};
+    cache_set_apply_hook(f->c, hook_cb, &r);
+    assert_int_equal(cache_set_start(f->cs), STORE_OK);
+    put(f->s, "/t/k", "v1");
+    put(f->s, "/t/k", "v2");
+    del(f->s, "/t/k");
+    put(f->s, "/u/other", "x");      /* another prefix */
+    assert_int_equal(r.n, 3);
+    assert_string_equal(r.log[0], "->v1");
+    assert_string_equal(r.log[1], "v1>v2");
+    assert_string_equal(r.log[2], "v2>-");
+}
+
 int main(void)
 {
     log_level = LOG_ERROR;
@@ -858,6 +892,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_extra_freed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_progress_and_reset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_get_sorted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_apply_hook, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
