@@ -2,7 +2,7 @@
  * virtual-resources §2.1). The id is searched over every event of every tag's history and,
  * recursively, over the children of the manifest lists among them; an exact name wins,
  * else the single name the prefix matches; several are a 409 Conflict that names them
- * (the reference answers an arbitrary one: docs/image-virtual-resources.md).
+ * (the reference answers an arbitrary one: docs/image-mapping-isimage-layers.md).
  *
  * The search reads the stream's derived history index (history_index.c) instead of the
  * stream's JSON, and the Images' derived child lists in one snapshot of the image cache:

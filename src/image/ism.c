@@ -5,7 +5,7 @@
  * the tag event to the stream's history by §3.9 through the status subresource, retrying
  * conflicts by the reference's rule. Nothing of the mapping itself is stored.
  *
- * Departures from the reference (docs/image-virtual-resources.md): dryRun is honoured
+ * Departures from the reference (docs/image-mapping-isimage-layers.md): dryRun is honoured
  * (the reference creates the image and tags it anyway); the image-size LimitRange
  * admission is not run (this server serves no LimitRanges). */
 #include <stdint.h>
