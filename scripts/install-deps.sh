@@ -4,7 +4,7 @@
 #
 #   scripts/install-deps.sh [build] [test] [bench]     (default: build)
 #
-# build: compile and run the server. test: unit tests, end-to-end peers
+# build: compile and run the server (gpg: run time, reads image signatures). test: unit tests, end-to-end peers
 # (registry, skopeo, etcd, kubernetes clients), benchmarks (wrk, nginx), fuzzers.
 # bench: extras for bench/etcd-raw.sh's gRPC column (Go and etcd's Go client sources).
 # Needs root to install; otherwise prints the apt-get command and fails.
@@ -12,7 +12,7 @@ set -euo pipefail
 
 BUILD_PKGS=(gcc make meson ninja-build pkg-config libh2o-evloop-dev libjansson-dev
   libyaml-dev libsqlite3-dev libcurl4-openssl-dev libssl-dev uuid-dev zlib1g-dev
-  ca-certificates curl)
+  libgpgme-dev gpg ca-certificates curl)
 TEST_PKGS=(libcmocka-dev python3 python3-pytest python3-requests python3-kubernetes
   python3-openshift python3-yaml docker-registry skopeo etcd-server etcd-client
   nginx-light wrk clang libclang-rt-14-dev procps)

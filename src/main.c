@@ -36,6 +36,10 @@ static void usage(FILE *f)
             "  --registry-hostname HOST[:PORT]  integrated registry name for status.dockerImageRepository\n"
             "  --public-registry-hostname HOST  external registry name for status.publicDockerImageRepository\n"
             "  --default-import-mode MODE       Legacy (default) or PreserveOriginal\n"
+            "  --max-tag-history N              tag events kept per tag, oldest dropped first; events a\n"
+            "                                   spec tag pins by digest are kept (default 0 = unlimited)\n"
+            "  --signature-keyring FILE         OpenPGP public keys (gpg --export); image signatures made\n"
+            "                                   by one of them get condition Trusted=True\n"
             "  --compact-retain N               revisions of history kept by compaction (default 10000)\n"
             "  --compact-interval SECONDS       automatic compaction period, 0 = off (default 60;\n"
             "                                   on etcd only the elected leader compacts)\n"
@@ -51,6 +55,8 @@ enum {
     OPT_LISTEN = 1000, OPT_DATA_DIR, OPT_REGISTRY, OPT_PUBLIC_REGISTRY, OPT_IMPORT_MODE, OPT_COMPACT_RETAIN,
     OPT_COMPACT_INTERVAL, OPT_MAX_BODY, OPT_THREADS, OPT_BOOKMARK, OPT_LOG_LEVEL, OPT_HELP, OPT_VERSION,
     OPT_ETCD_SERVERS, OPT_ETCD_PREFIX, OPT_ETCD_CA, OPT_ETCD_CERT, OPT_ETCD_KEY, OPT_ETCD_TIMEOUT, OPT_LEASE,
+    OPT_MAX_TAG_HISTORY,
+    OPT_SIG_KEYRING,
 };
 
 static int parse_int(const char *flag, const char *v, long long min, long long *out)
@@ -73,6 +79,7 @@ int main(int argc, char **argv)
         {"registry-hostname", required_argument, NULL, OPT_REGISTRY},
         {"public-registry-hostname", required_argument, NULL, OPT_PUBLIC_REGISTRY},
         {"default-import-mode", required_argument, NULL, OPT_IMPORT_MODE},
+        {"max-tag-history", required_argument, NULL, OPT_MAX_TAG_HISTORY},
         {"compact-retain", required_argument, NULL, OPT_COMPACT_RETAIN},
         {"compact-interval", required_argument, NULL, OPT_COMPACT_INTERVAL},
         {"max-body", required_argument, NULL, OPT_MAX_BODY},
@@ -86,6 +93,7 @@ int main(int argc, char **argv)
         {"etcd-keyfile", required_argument, NULL, OPT_ETCD_KEY},
         {"etcd-timeout", required_argument, NULL, OPT_ETCD_TIMEOUT},
         {"leader-lease-duration", required_argument, NULL, OPT_LEASE},
+        {"signature-keyring", required_argument, NULL, OPT_SIG_KEYRING},
         {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
@@ -97,6 +105,7 @@ int main(int argc, char **argv)
     acfg.kinds = image_kinds(&acfg.nkinds);
     store_etcd_options_t eopt = {.key_prefix = "/image-apiserver", .timeout_ms = 5000};
     int lease_s = 15;
+    const char *sig_keyring = NULL;
     long long n;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -111,6 +120,13 @@ int main(int argc, char **argv)
                 return 2;
             }
             icfg.default_import_mode = optarg;
+            break;
+        case OPT_MAX_TAG_HISTORY:
+            if (parse_int("--max-tag-history", optarg, 0, &n) || n > 1000000) {
+                fprintf(stderr, "image-apiserver: --max-tag-history must be 0 (unlimited) to 1000000\n");
+                return 2;
+            }
+            icfg.max_tag_history = (int)n;
             break;
         case OPT_COMPACT_RETAIN:
             if (parse_int("--compact-retain", optarg, 1, &n))
@@ -171,6 +187,7 @@ int main(int argc, char **argv)
                 return 2;
             lease_s = (int)n;
             break;
+        case OPT_SIG_KEYRING: sig_keyring = optarg; break;
         case OPT_HELP: case 'h': usage(stdout); return 0;
         case OPT_VERSION: printf("image-apiserver %s (Kubernetes API v1.32, image.openshift.io/v1)\n", IAS_VERSION); return 0;
         default: usage(stderr); return 2;
@@ -204,6 +221,19 @@ int main(int argc, char **argv)
         fprintf(stderr, "image-apiserver: the --etcd-* TLS flags need --etcd-servers\n");
         return 2;
     }
+
+    /* gpg reads signature contents; without it signatures are stored unread */
+    char *sig_err = NULL;
+    sig_verifier_t *sigv = sig_verifier_new(sig_keyring, &sig_err);
+    if (!sigv && sig_keyring) {
+        log_error("--signature-keyring: %s", sig_err);
+        free(sig_err);
+        return 1;
+    }
+    if (!sigv)
+        log_warn("image signatures will not be read: %s", sig_err);
+    free(sig_err);
+    icfg.signatures = sigv;
 
     int rc = 1;
     store_t *store = NULL;
@@ -257,5 +287,6 @@ out:
     api_free(api);
     if (store)
         store_close(store);
+    sig_verifier_free(sigv);   /* removes gpg's temporary home */
     return rc;
 }

@@ -15,6 +15,7 @@ api_t *api_new(const api_config_t *cfg, store_t *store)
     if (!a->cfg.authorizer)
         a->cfg.authorizer = api_authorize_all;
     a->store = store;
+    object_locks_init(a);
     kinds_init(a);
     a->caches = cache_set_new(store);
     for (size_t i = 0; i < a->nkinds; i++)
@@ -52,6 +53,7 @@ void api_free(api_t *a)
     cache_set_free(a->caches);
     discovery_free(a);
     kinds_free(a);
+    object_locks_free(a);
     free(a);
 }
 
@@ -122,6 +124,22 @@ static bool simple_route(api_t *a, http_req_t *h, const char *path)
     return false;
 }
 
+/* A watch stays on the loop when it can be answered from memory; one that may wait (etcd,
+ * a replay of the revision log) goes to the pool. Stored kinds, and derived ones (which
+ * follow their source kind's cache). */
+static void dispatch_watch(api_req_t *r)
+{
+    bool barrier = store_reads_need_barrier(r->api->store);
+    bool rv_n = r->opt.rv_set && r->opt.rv != 0;   /* may wait for N */
+    cache_t *cache = kind_watch_cache(r->kind);
+    if (!r->opt.rv_set)
+        api_after_consistent_read(r, cache, barrier ? watch_on_pool : verb_watch);
+    else if ((barrier && rv_n) || !cache_watch_in_memory(cache, r->opt.rv))
+        api_defer(r, watch_deferred);
+    else
+        verb_watch(r);
+}
+
 /* Stored kinds: gets and watches stay on the loop when they can be answered from memory;
  * anything that may wait (the store, etcd, a replay of the revision log) goes to the pool. */
 static void dispatch_stored(api_req_t *r)
@@ -141,12 +159,7 @@ static void dispatch_stored(api_req_t *r)
         else
             verb_get(r);
     } else if (strcmp(v, "watch") == 0) {
-        if (!r->opt.rv_set)
-            api_after_consistent_read(r, r->kind->cache, barrier ? watch_on_pool : verb_watch);
-        else if ((barrier && rv_n) || !cache_watch_in_memory(r->kind->cache, r->opt.rv))
-            api_defer(r, watch_deferred);
-        else
-            verb_watch(r);
+        dispatch_watch(r);
     } else if (strcmp(v, "list") == 0) {
         api_defer(r, verb_list);
     } else if (strcmp(v, "create") == 0) {
@@ -190,6 +203,8 @@ static void route_resource(api_t *a, http_req_t *h, const char *rest)
     }
     if (kind_is_stored(r->kind))
         dispatch_stored(r);
+    else if (strcmp(r->verb, "watch") == 0 && !r->sub)   /* kinds.c: only derived kinds list it */
+        dispatch_watch(r);
     else
         api_defer(r, verb_virtual);
     return;

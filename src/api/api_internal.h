@@ -37,6 +37,9 @@ typedef struct obj_extra {
 typedef struct watch_registry watch_registry_t;
 typedef struct api_barrier api_barrier_t;
 
+/* Stripes of the per-object write locks (object_lock.c). */
+#define API_OBJECT_LOCKS 64
+
 struct api {
     api_config_t cfg;                /* authorizer always set */
     store_t *store;
@@ -57,6 +60,7 @@ struct api {
     char *openapi_root;
     watch_registry_t *watches;
     api_barrier_t *barrier;      /* read_barrier.c; NULL on the embedded store */
+    pthread_mutex_t object_locks[API_OBJECT_LOCKS];   /* object_lock.c */
     atomic_ullong *view_epochs;  /* per kind (index in kinds): object_views.c */
 };
 
@@ -67,6 +71,7 @@ struct api_call {
     field_validation_t field_validation;
     bool dry_run;
     int code;                        /* success code set by a handler, 0: the verb's */
+    const char *precond_uid;         /* delete: DeleteOptions.preconditions.uid, or NULL */
     char now[21];
     char **warnings;
     size_t nwarnings;
@@ -146,6 +151,16 @@ int authz_check(api_t *a, const api_authz_attrs_t *attrs, apierr_t *err);
  * Status (404, 409, 410, 413, 503 + Retry-After, 504). -1. */
 int api_store_err(apierr_t *err, const kind_def_t *k, int rc, const char *name);
 
+/* object_lock.c: the lock of one stored object for a read-modify-write (mutate, delete),
+ * one of API_OBJECT_LOCKS stripes by kind, namespace and name. Blocks (pool threads and
+ * the server's own threads only, never an event loop). NULL when this thread holds an
+ * object lock already (a write nested in a mutate function): nothing is taken, so nested
+ * writes cannot deadlock on a shared stripe. */
+pthread_mutex_t *object_lock(api_t *a, const kind_def_t *k, const char *ns, const char *name);
+void object_unlock(pthread_mutex_t *m);   /* NULL: nothing */
+void object_locks_init(api_t *a);
+void object_locks_free(api_t *a);
+
 /* object.c: the stored object in output form, read from the store (not the cache), as
  * writes start from it. NULL with the call's error set (404, 503). */
 json_t *object_load(api_call_t *c, kind_def_t *k, const char *ns, const char *name, int64_t *rev);
@@ -206,6 +221,9 @@ bool namespace_route(api_t *a, http_req_t *h, const char *path);
 json_t *table_columns_json(const kind_def_t *k);
 json_t *table_row(const kind_def_t *k, cache_obj_t *o, include_object_t inc, int64_t now);
 json_t *table_row_from_json(const kind_def_t *k, const json_t *obj, include_object_t inc, int64_t now);
+/* The same with the object's cells computed already (k->table_cells). */
+json_t *table_row_cells(const kind_def_t *k, const json_t *cells, const json_t *obj, include_object_t inc,
+                        int64_t now);
 json_t *partial_object(const obj_extra_t *x);
 
 /* read_barrier.c: consistent reads on etcd (see the file). 0, or -1 with the call's error
@@ -251,6 +269,45 @@ void verb_deletecollection(http_req_t *h, void *arg);
 /* watch.c */
 watch_registry_t *watch_registry_new(api_t *a);
 void watch_registry_free(watch_registry_t *w);
+/* Stored kinds, and kinds derived from one (their source kind's watch, expanded). */
 void verb_watch(api_req_t *r);
+/* The cache a watch of k follows: its own, or its source kind's. NULL if k has none. */
+cache_t *kind_watch_cache(const kind_def_t *k);
+
+/* watch_derived.c: one source event as changes of the items a derived kind expands it
+ * into (dispatcher thread only; see the file). */
+typedef struct derived_item {
+    const kind_def_t *kind;
+    const char *name;              /* metadata.name (in obj) */
+    json_t *obj;                   /* output form, resourceVersion = the event's revision */
+    char *json;                    /* obj, compact */
+    size_t len;
+    char **fields;                 /* values of kind->field_labels */
+    size_t nfields;
+    json_t *cells;                 /* table cells, built on first use */
+} derived_item_t;
+
+typedef struct derived_change {
+    derived_item_t *cur;           /* the item after the event; NULL: it is gone */
+    derived_item_t *old;           /* before; NULL: it is new */
+    bool changed;                  /* both there, and different */
+} derived_change_t;
+
+typedef struct derived_event {
+    cache_obj_t *obj, *prev;       /* held: with rev and type, what the memo is keyed on */
+    int64_t rev;
+    cache_ev_type_t type;
+    derived_item_t *items;
+    size_t nitems;
+    derived_change_t *ch;          /* in name order */
+    size_t n;
+} derived_event_t;
+
+/* The changes ev makes to kind k's items, shared by every watcher of k for ev (valid until
+ * the dispatcher asks for another event of k). c is the call expand gets: expand must
+ * depend on the source object alone. Never NULL (no items: no changes). */
+derived_event_t *derived_event(const kind_def_t *k, api_call_t *c, const cache_event_t *ev);
+bool derived_item_matches(label_selector_t *ls, field_selector_t *fs, const derived_item_t *it);
+const json_t *derived_item_cells(derived_item_t *it);
 
 #endif

@@ -50,6 +50,7 @@ bool api_call_dry_run(api_call_t *c) { return c->dry_run; }
 void api_call_set_dry_run(api_call_t *c, bool dry_run) { c->dry_run = dry_run; }
 apierr_t *api_call_err(api_call_t *c) { return &c->err; }
 void api_call_set_code(api_call_t *c, int code) { c->code = code; }
+const char *api_call_precondition_uid(api_call_t *c) { return c->precond_uid; }
 
 void api_call_warn(api_call_t *c, const char *msg)
 {
@@ -62,13 +63,32 @@ void api_call_warn(api_call_t *c, const char *msg)
 
 void api_warn_cb(void *call, const char *msg) { api_call_warn(call, msg); }
 
-int api_authorize(api_call_t *c, const char *verb, const char *group, const char *resource,
-                  const char *subresource, const char *ns, const char *name)
+static api_authz_attrs_t call_attrs(api_call_t *c, const char *verb, const char *group, const char *resource,
+                                    const char *subresource, const char *ns, const char *name)
 {
-    api_authz_attrs_t at = {
+    return (api_authz_attrs_t){
         .user = c->user, .verb = verb, .resource_request = true, .group = group ? group : "",
         .resource = resource, .subresource = subresource ? subresource : "", .ns = ns ? ns : "",
         .name = name ? name : "", .path = "",
     };
+}
+
+bool api_authorize_query(api_call_t *c, const char *verb, const char *group, const char *resource,
+                         const char *subresource, const char *ns, const char *name, char **reason)
+{
+    api_authz_attrs_t at = call_attrs(c, verb, group, resource, subresource, ns, name);
+    char *why = NULL;
+    bool ok = c->api->cfg.authorizer(c->api->cfg.authorizer_ctx, &at, &why) == API_AUTHZ_ALLOW;
+    if (reason && !ok)
+        *reason = why;
+    else
+        free(why);
+    return ok;
+}
+
+int api_authorize(api_call_t *c, const char *verb, const char *group, const char *resource,
+                  const char *subresource, const char *ns, const char *name)
+{
+    api_authz_attrs_t at = call_attrs(c, verb, group, resource, subresource, ns, name);
     return authz_check(c->api, &at, &c->err);
 }

@@ -6,13 +6,15 @@
 
 #include "api/api_internal.h"
 
-/* A virtual kind must have a handler for every verb it lists (a programming error). */
+/* A virtual kind must have a handler for every verb it lists (a programming error). watch
+ * is api/'s own for kinds derived from a stored one (watch.c), and only for those. */
 static void check_virtual(const kind_def_t *k)
 {
     const api_virtual_ops_t *v = k->virt;
+    bool derived = v->source && v->expand;
     struct { const char *verb; bool ok; } need[] = {
-        {"get", v->get}, {"list", v->list || (v->source && v->expand)}, {"create", v->create}, {"update", v->update},
-        {"patch", v->get && v->update}, {"delete", v->del}, {"watch", false}, {"deletecollection", false},
+        {"get", v->get}, {"list", v->list || derived}, {"create", v->create}, {"update", v->update},
+        {"patch", v->patch || (v->get && v->update)}, {"delete", v->del}, {"watch", derived}, {"deletecollection", false},
     };
     for (size_t i = 0; i < sizeof need / sizeof *need; i++) {
         if (schema_verbs_has(k->verbs, need[i].verb) && !need[i].ok) {

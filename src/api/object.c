@@ -213,8 +213,12 @@ static json_t *create_core(api_call_t *c, kind_def_t *k, const char *ns, json_t 
     json_object_set_new(meta, "creationTimestamp", json_string(c->now));
     if (k->normalize)
         k->normalize(c, obj);
-    if (k->prepare_create)
+    if (o && o->internal) {
+        if (k->prepare_internal)
+            k->prepare_internal(c, obj, NULL);
+    } else if (k->prepare_create) {
         k->prepare_create(c, obj);
+    }
     if (validate_obj(c, k, obj, NULL, false) != 0)
         goto fail;
     if (!(o && o->fields_managed))
@@ -288,7 +292,8 @@ static bool same_object(const json_t *a, const json_t *b)
 static json_t *update_core(api_call_t *c, kind_def_t *k, const char *ns, const char *name, json_t *obj,
                            const json_t *old, int64_t old_rev, const api_write_opts_t *o, bool *conflict)
 {
-    bool status = o && o->subresource;
+    bool internal = o && o->internal;
+    bool status = o && o->subresource && !internal;
     json_t *meta = meta_of(obj);
     const json_t *old_meta = json_object_get(old, "metadata");
     json_object_set_new(obj, "kind", json_string(k->kind));
@@ -343,10 +348,14 @@ static json_t *update_core(api_call_t *c, kind_def_t *k, const char *ns, const c
         json_object_set(meta, "managedFields", json_object_get(old_meta, "managedFields"));
     if (k->normalize)
         k->normalize(c, obj);
-    if (status && k->prepare_status_update)
+    if (internal) {
+        if (k->prepare_internal)
+            k->prepare_internal(c, obj, old);
+    } else if (status && k->prepare_status_update) {
         k->prepare_status_update(c, obj, old);
-    else if (k->prepare_update)
+    } else if (k->prepare_update) {
         k->prepare_update(c, obj, old);
+    }
     if (validate_obj(c, k, obj, old, status) != 0)
         goto fail;
     if (!(o && o->fields_managed))
@@ -426,17 +435,15 @@ json_t *api_obj_update(api_call_t *c, const api_kind_t *k, const char *ns, const
     return res;
 }
 
-json_t *api_obj_mutate(api_call_t *c, const api_kind_t *kc, const char *ns, const char *name, api_mutate_fn fn,
-                       void *arg, const api_write_opts_t *opts)
+/* The retry loop of mutate; the caller holds the object's lock (or a nested one). */
+static json_t *mutate_locked(api_call_t *c, kind_def_t *k, const char *ns, const char *name, api_mutate_fn fn,
+                             void *arg, const api_write_opts_t *o)
 {
-    kind_def_t *k = (kind_def_t *)kc;
-    api_write_opts_t o = opts ? *opts : (api_write_opts_t){0};
-    o.rv_required = false;
     for (int attempt = 0; attempt < API_MUTATE_ATTEMPTS; attempt++) {
         int64_t rev = 0;
         json_t *old = object_load(c, k, ns, name, &rev);
         if (!old) {
-            if (c->err.kind != APIERR_NOT_FOUND || !o.create_missing)
+            if (c->err.kind != APIERR_NOT_FOUND || !o->create_missing)
                 return NULL;
             apierr_clear(&c->err);
             json_t *fresh = NULL;
@@ -447,7 +454,11 @@ json_t *api_obj_mutate(api_call_t *c, const api_kind_t *kc, const char *ns, cons
                 return NULL;
             }
             json_object_set_new(meta_of(fresh), "name", json_string(name));
-            return create_core(c, k, ns, fresh, &o);
+            json_t *res = create_core(c, k, ns, fresh, o);
+            if (res || c->err.kind != APIERR_ALREADY_EXISTS)
+                return res;
+            apierr_clear(&c->err);   /* created meanwhile (another replica): change that one */
+            continue;
         }
         json_t *obj = json_deep_copy(old);
         int rc = fn(c, &obj, arg);
@@ -460,7 +471,7 @@ json_t *api_obj_mutate(api_call_t *c, const api_kind_t *kc, const char *ns, cons
         }
         if (rc == API_MUTATE_UNCHANGED) {
             json_decref(obj);
-            return output_form(c, k, old, o.subresource != NULL);
+            return output_form(c, k, old, o->subresource != NULL && !o->internal);
         }
         /* a resourceVersion the function set to something else is a precondition */
         const char *prv = meta_str(obj, "resourceVersion");
@@ -468,7 +479,7 @@ json_t *api_obj_mutate(api_call_t *c, const api_kind_t *kc, const char *ns, cons
         if (!prv || !*prv)
             kind_set_rv(obj, rev);
         bool conflict = false;
-        json_t *res = update_core(c, k, ns, name, obj, old, rev, &o, explicit_rv ? NULL : &conflict);
+        json_t *res = update_core(c, k, ns, name, obj, old, rev, o, explicit_rv ? NULL : &conflict);
         json_decref(old);
         if (res || !conflict)
             return res;
@@ -477,12 +488,24 @@ json_t *api_obj_mutate(api_call_t *c, const api_kind_t *kc, const char *ns, cons
     return NULL;
 }
 
-/* ---- delete ---- */
-
-json_t *api_obj_delete(api_call_t *c, const api_kind_t *kc, const char *ns, const char *name,
-                       const char *precond_uid, const char *precond_rv, bool *pending)
+json_t *api_obj_mutate(api_call_t *c, const api_kind_t *kc, const char *ns, const char *name, api_mutate_fn fn,
+                       void *arg, const api_write_opts_t *opts)
 {
     kind_def_t *k = (kind_def_t *)kc;
+    api_write_opts_t o = opts ? *opts : (api_write_opts_t){0};
+    o.rv_required = false;
+    pthread_mutex_t *lock = object_lock(k->api, k, ns, name);
+    json_t *res = mutate_locked(c, k, ns, name, fn, arg, &o);
+    object_unlock(lock);
+    return res;
+}
+
+/* ---- delete ---- */
+
+/* The retry loop of delete; the caller holds the object's lock (or a nested one). */
+static json_t *delete_locked(api_call_t *c, kind_def_t *k, const char *ns, const char *name,
+                             const char *precond_uid, const char *precond_rv, bool *pending)
+{
     const char *group = k->schema->group;
     char *key = kind_key(k, ns, name);
     int rc = STORE_CONFLICT;
@@ -560,4 +583,14 @@ json_t *api_obj_delete(api_call_t *c, const api_kind_t *kc, const char *ns, cons
     free(key);
     api_store_err(&c->err, k, rc, name);
     return NULL;
+}
+
+json_t *api_obj_delete(api_call_t *c, const api_kind_t *kc, const char *ns, const char *name,
+                       const char *precond_uid, const char *precond_rv, bool *pending)
+{
+    kind_def_t *k = (kind_def_t *)kc;
+    pthread_mutex_t *lock = object_lock(k->api, k, ns, name);
+    json_t *res = delete_locked(c, k, ns, name, precond_uid, precond_rv, pending);
+    object_unlock(lock);
+    return res;
 }

@@ -79,6 +79,11 @@ typedef struct api_subresource {
     json_t *(*get)(api_call_t *c, const char *ns, const char *name);
 } api_subresource_t;
 
+/* A read-modify-write step (api_obj_mutate, a virtual kind's patch): changes *obj in place
+ * or replaces it; 0, API_MUTATE_UNCHANGED (mutate: nothing to write), or -1 with the
+ * call's error set. */
+typedef int (*api_mutate_fn)(api_call_t *c, json_t **obj, void *arg);
+
 /* Handlers of a virtual kind, one per verb it serves (NULL = not served; patch is get +
  * update). Each returns a new object in output form, or NULL with the call's error set.
  * list returns a JSON array of items. delete returns what the response carries (a Status
@@ -89,13 +94,27 @@ typedef struct api_virtual_ops {
     json_t *(*create)(api_call_t *c, const char *ns, json_t *obj);
     json_t *(*update)(api_call_t *c, const char *ns, const char *name, json_t *obj);
     json_t *(*del)(api_call_t *c, const char *ns, const char *name);
+    /* Optional: patch as one read-modify-write of the handler's own (the reference's
+     * ImageStreamTag: the patch applies to the object synthesised from the stream read
+     * inside the write's retry loop, under the stream's lock). apply replaces *obj with
+     * the patched object (0) or fails (-1, the call's error set). Without it patch is
+     * get + update. */
+    json_t *(*patch)(api_call_t *c, const char *ns, const char *name, api_mutate_fn apply, void *arg);
     /* A kind derived from a stored one (ImageStreamTag from ImageStream): the stored
      * kind's resource and the items one source object yields, in list form, as a new
-     * array. With these api/ serves list (when list is NULL: a consistent snapshot of the
-     * source kind, expanded; the list's resourceVersion is the snapshot's) and watch (the
-     * source kind's watch, each source change turned into ADDED/MODIFIED/DELETED events
-     * of the items it yields, whose resourceVersion is the source object's). expand runs
-     * on the watch dispatcher too: it must not touch the store or block. */
+     * array (each with a metadata.name unique within the source object; kind and
+     * apiVersion may be left out). With these api/ serves list (when list is NULL: a
+     * consistent snapshot of the source kind, expanded; the list's resourceVersion is the
+     * snapshot's) and, if the kind lists the verb, watch: the source kind's watch, each
+     * source event turned into ADDED/MODIFIED/DELETED events of the items it adds,
+     * changes or removes (matched by name, compared as JSON), whose resourceVersion is
+     * the event's revision; selectors apply to the items.
+     * expand must be a pure function of the source object (output form, as a GET shows
+     * it) and the domain's configuration (api_call_domain): it runs on the watch
+     * dispatcher thread, once per source event for all watchers of the kind, with the call
+     * of one of the watching requests. It must not touch the store (no api_obj_*, no
+     * api_authorize), block, or depend on the call's user; an error it sets is logged and
+     * the object then yields no items. */
     const char *source;
     json_t *(*expand)(api_call_t *c, const json_t *source_obj);
 } api_virtual_ops_t;
@@ -126,6 +145,10 @@ typedef struct api_kind {
     void (*prepare_status_update)(api_call_t *c, json_t *o, const json_t *old);
     void (*validate)(api_call_t *c, json_t *o, const json_t *old, ferrs_t *e);
     void (*validate_status_update)(api_call_t *c, json_t *o, const json_t *old, ferrs_t *e);
+    /* The prepare step of an internal write (api_write_opts_t.internal; old NULL on
+     * create): the server's own writes of spec and status together (ImageStreamTag,
+     * ImageStreamImport). NULL: the object is written as given. */
+    void (*prepare_internal)(api_call_t *c, json_t *o, const json_t *old);
     void (*decorate)(api_call_t *c, json_t *o);   /* output form; c has no user at cache build */
     /* A view of the object that read paths need often and that is costly to compute from
      * its JSON (the index of a stream's tag history). Built once per stored revision, from
@@ -163,12 +186,19 @@ apierr_t *api_call_err(api_call_t *c);
 /* The HTTP code of a handler's success when it is not the verb's usual one (an update
  * of a virtual kind that created what it names answers 201). */
 void api_call_set_code(api_call_t *c, int code);
+/* The uid precondition of a delete (DeleteOptions.preconditions.uid), or NULL. */
+const char *api_call_precondition_uid(api_call_t *c);
 void api_call_warn(api_call_t *c, const char *msg);
 
 /* Asks the authorizer on behalf of the call's user; 0 if allowed, else -1 with a 403
  * Forbidden in the call's error (kube-apiserver's message). */
 int api_authorize(api_call_t *c, const char *verb, const char *group, const char *resource,
                   const char *subresource, const char *ns, const char *name);
+
+/* The same question without touching the call's error: true if allowed; when denied,
+ * *reason (if not NULL) receives the authorizer's malloc'ed reason or NULL. */
+bool api_authorize_query(api_call_t *c, const char *verb, const char *group, const char *resource,
+                         const char *subresource, const char *ns, const char *name, char **reason);
 
 /* ---- the internal object API (stored kinds) ----
  * Objects are in output form: kind, apiVersion, metadata (with resourceVersion) first,
@@ -182,6 +212,11 @@ typedef struct api_write_opts {
     bool rv_required;              /* update: metadata.resourceVersion must be set (PUT) */
     bool fields_managed;           /* managedFields already computed (server-side apply) */
     bool create_missing;           /* mutate: fn gets NULL when absent; its result is created */
+    /* An internal write: the whole object as given, spec and status, on create and
+     * update, through the kind's prepare_internal instead of its public prepare hooks
+     * (validation, generation rules, managedFields and dry run as usual). For the
+     * server's own writes on a user's behalf, never for a request body as such. */
+    bool internal;
 } api_write_opts_t;
 
 /* Consistent read (every write acknowledged before the call is visible). */
@@ -233,12 +268,18 @@ int api_obj_get_many(api_call_t *c, const api_kind_t *k, const char *ns, const c
 /* Mutate with retry: reads name, calls fn with *obj = a copy of it (fn may change it in
  * place or replace it; NULL when absent and opts->create_missing), writes the result with
  * the resourceVersion read, and on a conflict reads again and calls fn again, at most
- * API_MUTATE_ATTEMPTS times. A resourceVersion that fn sets to another value is a
- * precondition (409, no retry). fn returns 0, API_MUTATE_UNCHANGED (nothing to write: the
- * current object is returned), or -1 with the call's error set. */
+ * API_MUTATE_ATTEMPTS times (a create that meets one made meanwhile counts as a conflict).
+ * A resourceVersion that fn sets to another value is a precondition (409, no retry). fn
+ * returns 0, API_MUTATE_UNCHANGED (nothing to write: the current object is returned), or
+ * -1 with the call's error set. Exhausted attempts: 409 Conflict on the kind.
+ *
+ * Writes of one object by this server are serialised: mutate and delete hold a lock of
+ * the object (striped by kind, namespace and name) from the read to the write, so the
+ * server's own concurrent requests never conflict with each other and only writers
+ * elsewhere (another replica on etcd) count against the bound. A mutate inside fn (of
+ * any object) does not take a lock again (the thread holds one already). */
 #define API_MUTATE_ATTEMPTS 8
 #define API_MUTATE_UNCHANGED 1
-typedef int (*api_mutate_fn)(api_call_t *c, json_t **obj, void *arg);
 json_t *api_obj_mutate(api_call_t *c, const api_kind_t *k, const char *ns, const char *name,
                        api_mutate_fn fn, void *arg, const api_write_opts_t *opts);
 

@@ -62,8 +62,15 @@ json_t *table_row(const kind_def_t *k, cache_obj_t *o, include_object_t inc, int
 json_t *table_row_from_json(const kind_def_t *k, const json_t *obj, include_object_t inc, int64_t now)
 {
     json_t *cells = k->table_cells ? k->table_cells(obj) : json_array();
-    json_t *row = json_pack("{s:o}", "cells", render_cells(k, cells, now));
+    json_t *row = table_row_cells(k, cells, obj, inc, now);
     json_decref(cells);
+    return row;
+}
+
+json_t *table_row_cells(const kind_def_t *k, const json_t *cells, const json_t *obj, include_object_t inc,
+                        int64_t now)
+{
+    json_t *row = json_pack("{s:o}", "cells", render_cells(k, cells, now));
     if (inc == INCLUDE_METADATA) {
         json_t *meta = json_object_get(obj, "metadata");
         json_object_set_new(row, "object", json_pack("{s:s, s:s, s:o}", "kind", "PartialObjectMetadata", "apiVersion",

@@ -19,6 +19,7 @@ void verb_delete(http_req_t *h, void *arg)
         goto fail;
     r->call.dry_run = r->opt.dry_run;   /* the DeleteOptions body may set dryRun too */
     if (r->kind->virt) {
+        r->call.precond_uid = puid;   /* the handler checks it against what it deletes from */
         obj = r->kind->virt->del(&r->call, r->ns, r->name);
         if (!obj)
             goto fail;

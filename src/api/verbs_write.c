@@ -159,7 +159,7 @@ static int apply_patch(api_call_t *c, json_t **obj, void *arg)
     return 0;
 }
 
-/* A virtual kind: patch is get, the patch, update (the handler retries its own writes). */
+/* A virtual kind without a patch handler: get, the patch, update. */
 static json_t *patch_virtual(api_req_t *r, patch_ctx_t *p)
 {
     json_t *cur = r->kind->virt->get(&r->call, r->ns, r->name);
@@ -218,7 +218,9 @@ void verb_patch(http_req_t *h, void *arg)
             goto out;
         }
     }
-    if (r->kind->virt) {
+    if (r->kind->virt && r->kind->virt->patch) {
+        res = r->kind->virt->patch(&r->call, r->ns, r->name, apply_patch, &p);
+    } else if (r->kind->virt) {
         res = patch_virtual(r, &p);
     } else {
         api_write_opts_t o = {.subresource = r->sub ? r->sub->name : NULL, .fields_managed = p.type == PT_APPLY,

@@ -1,7 +1,9 @@
 /* watch: a chunked stream of watch events per request, fed by the cache's dispatcher.
  * Each watcher is owned by two parties — the HTTP stream and the cache watcher — and is
  * freed when both have let go. A registry thread ends streams at their timeout and sends
- * BOOKMARKs to clients that asked for them (also how dead HTTP/1.1 clients get noticed). */
+ * BOOKMARKs to clients that asked for them (also how dead HTTP/1.1 clients get noticed).
+ * A kind derived from a stored one watches its source kind's cache; each source event
+ * becomes events of the items it yields (watch_derived.c), written in one piece. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,6 +129,64 @@ static void encode_event(watcher_t *w, buf_t *b, const char *type, cache_obj_t *
     buf_puts(b, "}\n");
 }
 
+/* One item event of a derived kind: the item's JSON, a one-row Table, or its metadata. */
+static void encode_item(watcher_t *w, buf_t *b, const char *type, derived_item_t *it)
+{
+    api_req_t *r = w->r;
+    buf_printf(b, "{\"type\":\"%s\",\"object\":", type);
+    if (r->accept != ACCEPT_TABLE && r->accept != ACCEPT_PARTIAL && r->accept != ACCEPT_PARTIAL_LIST) {
+        buf_append(b, it->json, it->len);   /* watch streams are JSON (YAML asked: JSON too) */
+        buf_puts(b, "}\n");
+        return;
+    }
+    json_t *meta = json_object_get(it->obj, "metadata");
+    json_t *o;
+    if (r->accept == ACCEPT_TABLE) {
+        o = json_pack("{s:s, s:s, s:{s:O}, s:o, s:[o]}", "kind", "Table", "apiVersion", "meta.k8s.io/v1",
+                      "metadata", "resourceVersion", json_object_get(meta, "resourceVersion"), "columnDefinitions",
+                      w->columns_sent ? json_null() : table_columns_json(r->kind), "rows",
+                      table_row_cells(r->kind, derived_item_cells(it), it->obj, r->opt.include_object, time(NULL)));
+        w->columns_sent = true;
+    } else {
+        o = json_pack("{s:s, s:s, s:O}", "kind", "PartialObjectMetadata", "apiVersion", "meta.k8s.io/v1", "metadata",
+                      meta);
+    }
+    char *s = json_dumps(o, JSON_COMPACT);
+    buf_puts(b, s);
+    buf_puts(b, "}\n");
+    free(s);
+    json_decref(o);
+}
+
+/* As for stored kinds, an item that starts to match the selectors is ADDED, one that stops
+ * matching (or goes) is DELETED with its last state. All of one source event go in one
+ * write, so a client never sees part of a revision. */
+static int deliver_derived(watcher_t *w, const cache_event_t *ev)
+{
+    api_req_t *r = w->r;
+    derived_event_t *de = derived_event(r->kind, &r->call, ev);
+    buf_t b;
+    buf_init(&b);
+    int rc = 0;
+    pthread_mutex_lock(&w->lock);
+    if (ev->rev > w->last_rev)
+        w->last_rev = ev->rev;
+    for (size_t i = 0; i < de->n; i++) {
+        derived_change_t *ch = &de->ch[i];
+        bool cur = ch->cur && derived_item_matches(w->ls, w->fs, ch->cur);
+        bool old = ch->old && derived_item_matches(w->ls, w->fs, ch->old);
+        if (cur && (!old || ch->changed))
+            encode_item(w, &b, old ? "MODIFIED" : "ADDED", ch->cur);
+        else if (!cur && old)
+            encode_item(w, &b, "DELETED", ch->old);
+    }
+    if (b.len)
+        rc = write_locked(w, b.data, b.len);
+    pthread_mutex_unlock(&w->lock);
+    buf_free(&b);
+    return rc;
+}
+
 /* The dispatcher calls deliver for every watcher of one event in turn: plain JSON
  * watchers share one encoded line per (event, type), built once. */
 typedef struct event_line {
@@ -172,6 +232,8 @@ static int deliver(void *arg, const cache_event_t *ev)
 {
     watcher_t *w = arg;
     api_req_t *r = w->r;
+    if (!kind_is_stored(r->kind))
+        return deliver_derived(w, ev);
     const char *type = NULL;
     bool cur = ev->obj && obj_matches(r, w->ls, w->fs, ev->obj);
     bool old = ev->prev && obj_matches(r, w->ls, w->fs, ev->prev);
@@ -225,6 +287,35 @@ static void stream_closed(void *arg)
 
 static const cache_watch_ops_t watch_ops = {deliver, cache_closed};
 
+cache_t *kind_watch_cache(const kind_def_t *k)
+{
+    if (kind_is_stored(k))
+        return k->cache;
+    const api_kind_t *src = k->virt->expand ? kind_source(k) : NULL;
+    return src ? src->cache : NULL;
+}
+
+/* Keys the watch follows: the kind's (a derived kind: its source kind's), in the namespace. */
+static char *watch_prefix(const api_req_t *r)
+{
+    const kind_def_t *k = kind_is_stored(r->kind) ? r->kind : kind_source(r->kind);
+    return r->ns ? xasprintf("%s%s/", k->prefix, r->ns) : xstrdup(k->prefix);
+}
+
+/* metadata.name=<name> with the field selector's escapes (\\ \, \=). */
+static char *name_selector(const char *name)
+{
+    buf_t b;
+    buf_init(&b);
+    buf_puts(&b, "metadata.name=");
+    for (const char *p = name; *p; p++) {
+        if (*p == '\\' || *p == ',' || *p == '=')
+            buf_putc(&b, '\\');
+        buf_putc(&b, *p);
+    }
+    return buf_steal(&b);
+}
+
 void verb_watch(api_req_t *r)
 {
     watcher_t *w = xcalloc(1, sizeof *w);
@@ -235,17 +326,20 @@ void verb_watch(api_req_t *r)
     pthread_mutex_init(&w->lock, &attr);
     pthread_mutexattr_destroy(&attr);
     char *fsel = NULL;
-    if (r->name) /* a watch on an item path watches that one object */
-        fsel = r->opt.field_selector && *r->opt.field_selector
-                   ? xasprintf("%s,metadata.name=%s", r->opt.field_selector, r->name)
-                   : xasprintf("metadata.name=%s", r->name);
+    if (r->name) { /* a watch on an item path watches that one object (a derived kind: item) */
+        char *ns = name_selector(r->name);
+        fsel = r->opt.field_selector && *r->opt.field_selector ? xasprintf("%s,%s", r->opt.field_selector, ns)
+                                                               : xstrdup(ns);
+        free(ns);
+    }
     selectors_parse(r, fsel, &w->ls, &w->fs);
     free(fsel);
+    cache_t *cache = kind_watch_cache(r->kind);
     int64_t from = r->opt.rv_set ? r->opt.rv : 0;
     /* no resourceVersion: the most recent state (the router ran api_after_consistent_read);
      * one newer than the cache: wait for it (etcd; on the pool) */
     if (!apierr_is_set(&r->call.err) && from > 0)
-        api_wait_rev(&r->call, r->kind->cache, from);
+        api_wait_rev(&r->call, cache, from);
     if (!w->ls || !w->fs || apierr_is_set(&r->call.err)) {
         api_respond_error(r);
         label_selector_free(w->ls);
@@ -271,9 +365,9 @@ void verb_watch(api_req_t *r)
 
     http_header_kv_t hdr[] = {{"Content-Type", "application/json"}, {"Cache-Control", "no-cache, private"}};
     w->stream = http_stream_begin(r->http, 200, hdr, 2, stream_closed, w);
-    char *prefix = collection_prefix(r);
+    char *prefix = watch_prefix(r);
     int err = 0;
-    cache_watcher_t *cw = cache_watch(r->kind->cache, prefix, from, &watch_ops, w, &err);
+    cache_watcher_t *cw = cache_watch(cache, prefix, from, &watch_ops, w, &err);
     free(prefix);
     if (!cw) {
         write_store_error(w, err, from);

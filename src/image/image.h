@@ -14,10 +14,15 @@
 #include "api/resource.h"
 #include "util/apierr.h"
 
+/* The OpenPGP engine that reads signature contents (sig_gpg.c). */
+typedef struct sig_verifier sig_verifier_t;
+
 typedef struct image_config {
     const char *registry_hostname;         /* internal, NULL if unset (--registry-hostname) */
     const char *public_registry_hostname;  /* external, NULL if unset */
     const char *default_import_mode;       /* "Legacy" (default) or "PreserveOriginal" */
+    int max_tag_history;                   /* events kept per tag, 0 = unlimited (--max-tag-history) */
+    const sig_verifier_t *signatures;      /* NULL: signature contents are not read */
 } image_config_t;
 
 /* What a strategy may need from outside during one request. */
@@ -27,6 +32,10 @@ typedef struct image_ctx {
     /* Reads another stream (same or other namespace) for ImageStreamTag/ImageStreamImage
      * references; returns a new reference or NULL if it does not exist. May be NULL. */
     json_t *(*get_stream)(void *arg, const char *ns, const char *name);
+    /* May the requesting user "get imagestreams/layers" of ns/name (cross-namespace tag
+     * references, §3.6)? When denied *reason may receive the authorizer's malloc'ed
+     * reason. NULL: allowed. */
+    bool (*can_read_layers)(void *arg, const char *ns, const char *name, char **reason);
     void *arg;
 } image_ctx_t;
 
@@ -60,6 +69,9 @@ void imagestream_normalize(const image_ctx_t *ctx, json_t *obj);
 void imagestream_prepare_create(const image_ctx_t *ctx, json_t *obj);
 /* Update (PUT/PATCH of the main resource): status restored from old, generation rules. */
 void imagestream_prepare_update(const image_ctx_t *ctx, json_t *obj, const json_t *old);
+/* An internal write (api_write_opts_t.internal; old NULL on create): the public create
+ * or update rules for generations, the status as given. */
+void imagestream_prepare_internal(const image_ctx_t *ctx, json_t *obj, const json_t *old);
 /* Update of the status subresource. */
 void imagestream_prepare_status_update(const image_ctx_t *ctx, json_t *obj, const json_t *old);
 /* Validation (create: old NULL). Also materialises spec tags into status as OpenShift does.
@@ -89,8 +101,16 @@ json_t *image_table_cells(const json_t *obj);
 /* Derives layers/metadata/size from dockerImageManifest (+ dockerImageConfig); §1.5. */
 void image_fill_metadata(json_t *obj, const char *now);
 
+/* ---- signature contents (sig_gpg.c, docs/signatures.md) ---- */
+/* Starts gpg's private home (a temporary directory, removed by sig_verifier_free) and
+ * imports the public keys of keyring_file (NULL: none; signatures are then never
+ * "verified"). Call once at startup, before threads. NULL with *err (malloc'd) on failure. */
+sig_verifier_t *sig_verifier_new(const char *keyring_file, char **err);
+void sig_verifier_free(sig_verifier_t *v);
+
 /* ---- the kinds served (image_kinds.c) ---- */
 /* The kind table for api_config_t.kinds; its domain pointer is an image_config_t. */
+extern const api_virtual_ops_t image_signature_ops;   /* imagesignatures (image_signature.c) */
 const api_kind_t *image_kinds(size_t *n);
 
 #endif

@@ -85,6 +85,16 @@ void is_set_status_repos(const image_ctx_t *ctx, json_t *obj, json_t *status, bo
 bool is_tag_ref_changed(const json_t *old_tag, const json_t *new_tag, const char *stream_ns);
 /* Materialisation of spec tags into status (§3.6); adds inner field errors to errs. */
 void is_materialize(const image_ctx_t *ctx, json_t *obj, const json_t *old, ferrs_t *errs);
+/* Tracking tags (imagestream_tracking.c): every spec tag that follows a tag of this
+ * stream whose latest event moved against old (all on create) gets that event, chains
+ * followed transitively. */
+void is_track(json_t *obj, const json_t *old);
+/* Refuses cycles of same-stream ImageStreamTag references that a new or changed spec tag
+ * closes (field errors on spec.tags[T].from.name). */
+void is_tag_cycles(const json_t *obj, const json_t *old, ferrs_t *errs);
+/* --max-tag-history: drops events past the limit per tag, oldest first, except events
+ * whose image a spec tag of this stream pins by digest. */
+void is_prune_history(const image_ctx_t *ctx, json_t *obj);
 /* Status tag `tag` object, or NULL. */
 json_t *is_status_tag(const json_t *obj, const char *tag);
 json_t *is_spec_tag(const json_t *obj, const char *tag);

@@ -7,6 +7,7 @@
 #include "api/resource.h"
 #include "image/image.h"
 #include "image/image_int.h"
+#include "image/tags_int.h"
 
 /* Reads another ImageStream for tag references (ImageStreamTag/ImageStreamImage). */
 static json_t *get_stream(void *arg, const char *ns, const char *name)
@@ -24,9 +25,15 @@ static json_t *get_stream(void *arg, const char *ns, const char *name)
     return out;
 }
 
+static bool can_read_layers(void *arg, const char *ns, const char *name, char **reason)
+{
+    return api_authorize_query(arg, "get", "image.openshift.io", "imagestreams", "layers", ns, name, reason);
+}
+
 static image_ctx_t ctx_of(api_call_t *c)
 {
-    return (image_ctx_t){.cfg = api_call_domain(c), .now = api_call_now(c), .get_stream = get_stream, .arg = c};
+    return (image_ctx_t){.cfg = api_call_domain(c), .now = api_call_now(c), .get_stream = get_stream,
+                         .can_read_layers = can_read_layers, .arg = c};
 }
 
 #define ADAPT1(name, fn) \
@@ -51,6 +58,7 @@ ADAPT2(is_prepare_status_update_hook, imagestream_prepare_status_update)
 ADAPTV(is_validate_hook, imagestream_validate)
 ADAPTV(is_validate_status_update_hook, imagestream_validate_status_update)
 ADAPT1(is_decorate_hook, imagestream_decorate)
+ADAPT2(is_prepare_internal_hook, imagestream_prepare_internal)
 
 static const char *const is_fields[] = {"metadata.name", "metadata.namespace", "spec.dockerImageRepository",
                                         "status.dockerImageRepository", NULL};
@@ -74,6 +82,33 @@ static const api_table_col_t is_columns[] = {
 static const api_table_col_t image_columns[] = {
     NAME_COLUMN,
     {"Image Reference", "string", "", "The pull spec of the image.", 0, false},
+};
+
+/* ---- ImageStreamTag, ImageTag (istag.c, itag.c) ---- */
+static const char *const tag_fields[] = {"metadata.name", "metadata.namespace", NULL};
+static const char *const istag_short[] = {"istag", NULL};
+static const char *const itag_short[] = {"itag", NULL};
+#define IMAGE_REF_COLUMN                                                                                         \
+    {"Image Reference", "string", "", "DockerImageReference is the string that can be used to pull this image.", 0, \
+     false}
+
+static const api_table_col_t istag_columns[] = {
+    NAME_COLUMN,
+    IMAGE_REF_COLUMN,
+    {"Updated", "string", "", "Last update time.", 0, true},
+    {"Image Name", "string", "", "image associated with the ImageStream and tag.", 1, false},
+};
+
+static const api_table_col_t itag_columns[] = {
+    NAME_COLUMN,
+    {"Spec", "string", "",
+     "spec is the spec tag associated with this image stream tag, and it may be null if only pushes have occurred to "
+     "this image stream.", 0, false},
+    {"Status", "string", "",
+     "status is the status tag details associated with this image stream tag, and it may be null if no push or import "
+     "has been performed.", 0, false},
+    {"History", "number", "", "Number of history entries", 0, false},
+    {"Updated", "string", "", "Last updated at", 0, true},
 };
 
 static const api_subresource_t is_subresources[] = {
@@ -114,7 +149,26 @@ static const api_kind_t kind_table[] = {
         .prepare_update = is_prepare_update_hook, .prepare_status_update = is_prepare_status_update_hook,
         .validate = is_validate_hook, .validate_status_update = is_validate_status_update_hook,
         .decorate = is_decorate_hook, .table_cells = imagestream_table_cells,
+        .prepare_internal = is_prepare_internal_hook,
         .derive = is_history_index_derive, .derive_free = is_history_index_free,
+    },
+    {
+        .resource = "imagestreamtags", .singular = "imagestreamtag", .kind = "ImageStreamTag",
+        .list_kind = "ImageStreamTagList", .schema = &schema_image_stream_tag, .namespaced = true,
+        .verbs = "create delete get list patch update watch", .short_names = istag_short, .field_labels = tag_fields,
+        .columns = istag_columns, .ncolumns = 4, .table_cells = istag_table_cells, .virt = &istag_ops,
+        .check_name = istag_check_name,
+    },
+    {
+        .resource = "imagetags", .singular = "imagetag", .kind = "ImageTag", .list_kind = "ImageTagList",
+        .schema = &schema_image_tag, .namespaced = true, .verbs = "create delete get list patch update watch",
+        .short_names = itag_short, .field_labels = tag_fields, .columns = itag_columns, .ncolumns = 5,
+        .table_cells = itag_table_cells, .virt = &itag_ops, .check_name = itag_check_name,
+    },
+    {
+        .resource = "imagesignatures", .singular = "imagesignature", .kind = "ImageSignature",
+        .list_kind = "ImageSignatureList", .schema = &schema_image_signature, .namespaced = false,
+        .verbs = "create delete", .virt = &image_signature_ops,
     },
     {
         .resource = "imagestreammappings", .singular = "imagestreammapping", .kind = "ImageStreamMapping",

@@ -1,4 +1,5 @@
-/* Tag history (§3.9), materialisation of spec tags into status (§3.6) and tracking tags. */
+/* Tag history (§3.9) and materialisation of spec tags into status (§3.6); tracking
+ * tags follow in imagestream_tracking.c. */
 #include "image/image_int.h"
 #include "util/util.h"
 
@@ -253,61 +254,46 @@ out:
     free(sname);
 }
 
-/* ---- tracking tags ---- */
-static bool latest_changed(const json_t *obj, const json_t *old, const char *tag)
+/* §3.6 cross-namespace authorization: a tag taken from a stream of another namespace
+ * needs "get imagestreams/layers" there. Decisions are asked once per source stream
+ * (memo: "ns/stream" -> null when allowed, the error detail when denied). Returns true
+ * when the tag may be materialised. */
+static bool source_allowed(const image_ctx_t *ctx, const json_t *obj, const json_t *tag, json_t *memo, ferrs_t *errs)
 {
-    json_t *n = json_array_get(json_object_get(is_status_tag(obj, tag), "items"), 0);
-    if (!n)
-        return false;
-    if (!old)
+    const json_t *from = json_object_get(tag, "from");
+    const char *kind = ij_str(from, "kind"), *fns = ij_str(from, "namespace"), *fname = ij_str(from, "name");
+    char sep = !strcmp(kind, "ImageStreamTag") ? ':' : !strcmp(kind, "ImageStreamImage") ? '@' : 0;
+    if (!sep || !*fns || !strcmp(fns, is_ns(obj)) || !ctx || !ctx->can_read_layers)
         return true;
-    json_t *o = json_array_get(json_object_get(is_status_tag(old, tag), "items"), 0);
-    return !o || !json_equal(n, o);
-}
-
-static void update_tracking(json_t *obj, const char *updated, const json_t *event)
-{
-    size_t i;
-    json_t *st;
-    json_t *spec_tags = json_object_get(json_object_get(obj, "spec"), "tags");
-    json_array_foreach(spec_tags, i, st) {
-        const json_t *from = json_object_get(st, "from");
-        const char *fns = ij_str(from, "namespace"), *fname = ij_str(from, "name");
-        if (strcmp(ij_str(from, "kind"), "ImageStreamTag") || (*fns && strcmp(fns, is_ns(obj))))
-            continue;
-        if (!strcmp(ij_str(st, "name"), updated))
-            continue;
-        const char *colon = strchr(fname, ':');
-        const char *tag = fname;
-        if (colon) {
-            if (strncmp(fname, is_name(obj), colon - fname) || strlen(is_name(obj)) != (size_t)(colon - fname))
-                continue;
-            tag = colon[1] ? colon + 1 : "latest";
-        }
-        if (strcmp(tag, updated))
-            continue;
-        imagestream_add_tag_event(obj, ij_str(st, "name"), event);
+    const char *p = strchr(fname, sep);
+    if (p && strchr(p + 1, sep))
+        return true; /* materialize_tag reports the malformed name */
+    char *sname = p ? xstrndup(fname, (size_t)(p - fname)) : xstrdup(is_name(obj));
+    char *key = xasprintf("%s/%s", fns, sname);
+    json_t *seen = json_object_get(memo, key);
+    if (!seen) {
+        char *reason = NULL;
+        if (ctx->can_read_layers(ctx->arg, fns, sname, &reason))
+            seen = json_null();
+        else
+            seen = json_sprintf("%s: \"%s\" \"\"", key, reason ? reason : "");
+        free(reason);
+        json_object_set_new(memo, key, seen);
     }
-}
-
-/* Tracking tags follow the tags whose latest event changed against the real old object
- * (the reference compares against an alias of the new status on public updates). */
-static void track_changes(json_t *obj, const json_t *old)
-{
-    json_t *changed = json_array();
-    size_t i;
-    json_t *t;
-    json_array_foreach(json_object_get(json_object_get(obj, "status"), "tags"), i, t) {
-        const char *tag = ij_str(t, "tag");
-        if (latest_changed(obj, old, tag))
-            json_array_append_new(changed, json_pack("{s:s, s:O}", "tag", tag, "event", json_array_get(json_object_get(t, "items"), 0)));
+    bool ok = json_is_null(seen);
+    if (!ok) {
+        char *f = xasprintf("spec.tags[%s].from", ij_str(tag, "name"));
+        ferrs_add(errs, FERR_FORBIDDEN, f, NULL, "%s", json_string_value(seen));
+        free(f);
     }
-    json_array_foreach(changed, i, t) update_tracking(obj, ij_str(t, "tag"), json_object_get(t, "event"));
-    json_decref(changed);
+    free(key);
+    free(sname);
+    return ok;
 }
 
 void is_materialize(const image_ctx_t *ctx, json_t *obj, const json_t *old, ferrs_t *errs)
 {
+    json_t *memo = json_object();
     json_int_t gen = ij_int(json_object_get(obj, "metadata"), "generation");
     /* Iterate a snapshot: adding events does not touch spec, but keep ownership simple. */
     json_t *tags = json_deep_copy(json_object_get(json_object_get(obj, "spec"), "tags"));
@@ -319,10 +305,11 @@ void is_materialize(const image_ctx_t *ctx, json_t *obj, const json_t *old, ferr
             if (o && !is_tag_ref_changed(o, tag, is_ns(obj)))
                 continue;
         }
-        if (!json_is_object(json_object_get(tag, "from")))
+        if (!json_is_object(json_object_get(tag, "from")) || !source_allowed(ctx, obj, tag, memo, errs))
             continue;
         materialize_tag(ctx, obj, tag, gen, errs);
     }
     json_decref(tags);
-    track_changes(obj, old);
+    json_decref(memo);
+    is_track(obj, old);
 }

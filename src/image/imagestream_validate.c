@@ -1,6 +1,7 @@
 /* ImageStream validation (§3.1, §3.8), materialisation with the §0.3 double wrapping,
- * and status-subresource validation (§3.10 step 5). Not here: cross-namespace
- * authorization (§3.6), LimitRanges and the registry allow-list (§3.13). */
+ * and status-subresource validation (§3.10 step 5), which also moves tracking tags and
+ * applies --max-tag-history (they change status at write time). Not here: LimitRanges
+ * and the registry allow-list (§3.13). */
 #include "image/image_int.h"
 #include "util/util.h"
 
@@ -150,10 +151,15 @@ void imagestream_validate(const image_ctx_t *ctx, json_t *obj, const json_t *old
     }
     ferrs_free(&inner);
     ordinary(obj, errs);
+    is_tag_cycles(obj, old, errs);
+    is_prune_history(ctx, obj);
 }
 
 void imagestream_validate_status_update(const image_ctx_t *ctx, json_t *obj, const json_t *old, ferrs_t *errs)
 {
+    /* A tag pushed through status (a registry, a mapping) moves the tags that follow it. */
+    is_track(obj, old);
+    is_prune_history(ctx, obj);
     json_t *known = json_object();
     size_t i, j;
     json_t *t, *e;

@@ -171,7 +171,8 @@ void schema_oa_add_paths(json_t *paths, const schema_resource_t *r)
             params = json_array();
             add_qparams(params, Q_LIST);
             OPID("list", nsd);
-            DESC("list or watch objects of kind %s", k->kind);
+            /* as kube's installer: "or watch" only for kinds that serve watch */
+            DESC("list %sobjects of kind %s", schema_verbs_has(r->verbs, "watch") ? "or watch " : "", k->kind);
             op = operation(k, id, desc, "list", params);
             json_object_set_new(op, "responses", responses(lref, "200", true));
             json_object_set_new(item, "get", op);

@@ -25,6 +25,8 @@
     X(INVALID, 422, "Invalid")                            \
     X(TOO_MANY_REQUESTS, 429, "TooManyRequests")          \
     X(INTERNAL, 500, "InternalError")                     \
+    X(SERVER_TIMEOUT, 500, "ServerTimeout")               \
+    X(UNKNOWN, 500, "Unknown")                            \
     X(UNAVAILABLE, 503, "ServiceUnavailable")             \
     X(TIMEOUT, 504, "Timeout")
 

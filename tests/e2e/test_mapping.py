@@ -168,10 +168,9 @@ def test_existing_image_other_reference(http, ns):
     assert history(http.get_is(ns, "repo"), "latest")[0]["dockerImageReference"] == f"second/ref@{d}"
 
 
-@pytest.mark.xfail(strict=True, reason="tracking tags are not refreshed by a status write: "
-                   "imagestream_status.c (track_changes) runs only in imagestream_validate; "
-                   "reported to the lead")
 def test_m7_tracking_tags_follow(http, ns):
+    """The status write the mapping makes moves the tags that follow the mapped one
+    (imagestream_tracking.c); a tag of another stream or an untracked one stays."""
     h1, h5, h9 = "sha256:" + "1" * 64, "sha256:" + "5" * 64, "sha256:" + "9" * 64
     http.create_is(ns, "stream", tags=[
         {"name": "tracking", "from": {"kind": "ImageStreamTag", "name": "2.0"}},

@@ -26,7 +26,7 @@ OUT=${FUZZ_OUT:-build-fuzz/fuzzers}
 JOBS=${FUZZ_JOBS:-$(nproc)}
 ALL_TARGETS=(fuzz_label_selector fuzz_field_selector fuzz_options fuzz_yaml fuzz_schema_decode
              fuzz_patch fuzz_docker_ref fuzz_image_metadata fuzz_imagestream
-             fuzz_route fuzz_content_negotiation)
+             fuzz_route fuzz_content_negotiation fuzz_signature fuzz_signature_gpg)
 # Targets that also link the rest of the server (libias_fuzz_api.a): what they call lives in
 # api/ files that reach the store and the HTTP layer (request.c, kinds.c, image_kinds.c).
 API_TARGETS=" fuzz_route fuzz_content_negotiation "
@@ -36,10 +36,11 @@ TARGETS=("$@")
 command -v "$CC" >/dev/null || { echo "run.sh: $CC not found (install clang)" >&2; exit 1; }
 
 # The pure modules the parsers live in (no HTTP, no store): libias_fuzz.a. Every target
-# links only this unless listed in API_TARGETS. image_kinds.c is not pure (image/ sits
-# above api/: the kind table's hooks call the object API).
+# links only this unless listed in API_TARGETS. image_kinds.c and image_signature.c are
+# not pure (image/ sits above api/: the kind table's hooks and the imagesignatures
+# handlers call the object API).
 PURE_SRCS=(src/util/*.c src/schema/*.c
-           $(ls src/image/*.c | grep -v '/image_kinds\.c$')
+           $(ls src/image/*.c | grep -v -e '/image_kinds\.c$' -e '/image_signature\.c$')
            src/api/selector.c src/api/options.c src/api/objectmeta.c
            src/api/patch_merge.c src/api/patch_json.c src/api/patch_strategic.c
            src/api/managed_fields.c src/api/fieldset.c src/api/apply.c src/api/apply_last_applied.c src/api/yaml.c)
@@ -49,7 +50,7 @@ API_SRCS=()
 for s in src/api/*.c src/image/*.c src/server/*.c src/storage/*.c; do
   [[ " ${PURE_SRCS[*]} " == *" $s "* ]] || API_SRCS+=("$s")
 done
-PKGS="jansson yaml-0.1 openssl uuid"
+PKGS="jansson yaml-0.1 openssl uuid gpgme"
 API_PKGS="libh2o-evloop sqlite3 libcurl zlib"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 # The warnings of meson's warning_level=2 (-Wall -Wextra, less the two meson.build turns off).

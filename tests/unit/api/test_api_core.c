@@ -125,8 +125,15 @@ static void test_discovery(void **state)
     assert_string_equal(json_string_value(json_array_get(json_object_get(is, "categories"), 0)), "all");
     json_t *img = find_resource(res, "images");
     assert_string_equal(json_string_value(json_object_get(img, "scope")), "Cluster");
-    /* only what is served is advertised */
-    assert_null(find_resource(res, "imagestreamtags"));
+    /* only what is served is advertised: the virtual tag kinds, with their verbs */
+    json_t *istag = find_resource(res, "imagestreamtags");
+    assert_non_null(istag);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(istag, "shortNames"), 0)), "istag");
+    assert_int_equal(json_array_size(json_object_get(istag, "verbs")), 7);
+    json_t *itag = find_resource(res, "imagetags");
+    assert_non_null(itag);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(itag, "shortNames"), 0)), "itag");
+    assert_null(find_resource(res, "imagestreamfoos"));
     json_decref(agg);
 
     json_t *legacy = json_loads(a.disc_resource_list, 0, &jerr);

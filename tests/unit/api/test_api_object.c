@@ -351,6 +351,192 @@ static void test_mutate_rules(void **state)
     api_call_free(c);
 }
 
+/* ---- per-object serialisation ---- */
+
+/* More writers than API_MUTATE_ATTEMPTS on one object: all succeed, and each function
+ * runs exactly once (the object's lock orders them: no conflict among the server's own
+ * writers, so none of the retry bound is spent on them). */
+static void test_mutate_serialised(void **state)
+{
+    fx_t *f = *state;
+    json_decref(create(f, "ns", "w1", "round"));
+    enum { N = 3 * API_MUTATE_ATTEMPTS };
+    pthread_t th[N];
+    mut_arg_t args[N];
+    for (int i = 0; i < N; i++) {
+        args[i] = (mut_arg_t){.f = f, .i = i};
+        pthread_create(&th[i], NULL, mutator, &args[i]);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        assert_true(args[i].ok);
+        assert_int_equal(args[i].calls, 1);
+    }
+    api_call_t *c = api_call_new(f->api, &api_user_anonymous, MANAGER);
+    json_t *out = api_obj_get(c, widgets(f), "ns", "w1");
+    assert_int_equal(json_object_size(json_object_get(json_object_get(out, "metadata"), "annotations")), N);
+    json_decref(out);
+    api_call_free(c);
+}
+
+/* A write nested in a mutate function (same object: the same stripe) takes no lock and
+ * cannot deadlock; to the outer write it is a writer elsewhere: a conflict, retried. */
+static int nested_fn(api_call_t *c, json_t **obj, void *arg)
+{
+    mut_arg_t *m = arg;
+    if (m->calls++ == 0) {
+        mut_arg_t inner = {.f = m->f, .i = 100};
+        json_t *res = api_obj_mutate(c, widgets(m->f), "ns", "w1", add_annotation, &inner, NULL);
+        if (!res)
+            return -1;
+        json_decref(res);
+    }
+    json_object_set_new(*obj, "type", json_string("outer"));
+    return 0;
+}
+
+/* Another writer between every read and write: the bound is API_MUTATE_ATTEMPTS, then 409. */
+static int always_beaten(api_call_t *c, json_t **obj, void *arg)
+{
+    mut_arg_t *m = arg;
+    mut_arg_t inner = {.f = m->f, .i = 200 + m->calls++};
+    json_t *res = api_obj_mutate(c, widgets(m->f), "ns", "w1", add_annotation, &inner, NULL);
+    json_decref(res);
+    json_object_set_new(*obj, "type", json_string("never"));
+    return res ? 0 : -1;
+}
+
+static void test_mutate_bound(void **state)
+{
+    fx_t *f = *state;
+    json_decref(create(f, "ns", "w1", "round"));
+    api_call_t *c = api_call_new(f->api, &api_user_anonymous, MANAGER);
+    mut_arg_t m = {.f = f};
+    assert_null(api_obj_mutate(c, widgets(f), "ns", "w1", always_beaten, &m, NULL));
+    assert_int_equal(api_call_err(c)->kind, APIERR_CONFLICT);
+    assert_int_equal(m.calls, API_MUTATE_ATTEMPTS);
+    apierr_clear(api_call_err(c));
+    json_t *out = api_obj_get(c, widgets(f), "ns", "w1");
+    assert_string_equal(json_string_value(json_object_get(out, "type")), "round");
+    json_decref(out);
+    api_call_free(c);
+}
+
+static int delete_nested_fn(api_call_t *c, json_t **obj, void *arg)
+{
+    mut_arg_t *m = arg;
+    m->calls++;
+    bool pending;
+    json_t *res = api_obj_delete(c, widgets(m->f), "ns", "w2", NULL, NULL, &pending);
+    m->ok = res != NULL;
+    json_decref(res);
+    return API_MUTATE_UNCHANGED;
+}
+
+static void test_mutate_nested(void **state)
+{
+    fx_t *f = *state;
+    json_decref(create(f, "ns", "w1", "round"));
+    json_decref(create(f, "ns", "w2", "round"));
+    api_call_t *c = api_call_new(f->api, &api_user_anonymous, MANAGER);
+    mut_arg_t m = {.f = f};
+    json_t *out = api_obj_mutate(c, widgets(f), "ns", "w1", nested_fn, &m, NULL);
+    assert_non_null(out);
+    assert_int_equal(m.calls, 2);
+    assert_string_equal(json_string_value(json_object_get(out, "type")), "outer");
+    assert_non_null(json_object_get(json_object_get(json_object_get(out, "metadata"), "annotations"), "t100"));
+    json_decref(out);
+    /* a delete inside a mutate function: no lock either */
+    m = (mut_arg_t){.f = f};
+    out = api_obj_mutate(c, widgets(f), "ns", "w1", delete_nested_fn, &m, NULL);
+    assert_non_null(out);
+    assert_true(m.ok);
+    json_decref(out);
+    assert_null(api_obj_get(c, widgets(f), "ns", "w2"));
+    assert_int_equal(api_call_err(c)->kind, APIERR_NOT_FOUND);
+    apierr_clear(api_call_err(c));
+    api_call_free(c);
+}
+
+/* ---- internal writes ---- */
+
+static int set_conditions(api_call_t *c, json_t **obj, void *arg)
+{
+    const char *type = arg;
+    if (!*obj)
+        *obj = json_pack("{s:{}, s:s}", "metadata", "type", "round");
+    json_object_set_new(*obj, "conditions", json_pack("[{s:s, s:s}]", "type", type, "status", "True"));
+    if (strcmp(type, "Bad") == 0)
+        json_object_set_new(*obj, "type", json_string("invalid"));
+    return 0;
+}
+
+static const char *cond_type(const json_t *o)
+{
+    return json_string_value(json_object_get(json_array_get(json_object_get(o, "conditions"), 0), "type"));
+}
+
+static void test_internal_write(void **state)
+{
+    fx_t *f = *state;
+    const api_kind_t *k = widgets(f);
+    api_call_t *c = api_call_new(f->api, &api_user_anonymous, MANAGER);
+    api_write_opts_t in = {.internal = true, .create_missing = true};
+
+    /* create: prepare_internal, not prepare_create; what fn gave is stored */
+    json_t *out = api_obj_mutate(c, k, "ns", "w1", set_conditions, "Made", &in);
+    assert_non_null(out);
+    assert_string_equal(json_string_value(json_object_get(out, "imageIdentity")), "internal-create");
+    assert_string_equal(cond_type(out), "Made");
+    json_decref(out);
+
+    /* the public update restores conditions (the kind's status rule) ... */
+    out = api_obj_mutate(c, k, "ns", "w1", set_conditions, "Public", NULL);
+    assert_non_null(out);
+    assert_string_equal(cond_type(out), "Made");
+    json_decref(out);
+    /* ... an internal one writes them as given */
+    out = api_obj_mutate(c, k, "ns", "w1", set_conditions, "Internal", &in);
+    assert_non_null(out);
+    assert_string_equal(cond_type(out), "Internal");
+    assert_string_equal(json_string_value(json_object_get(out, "imageIdentity")), "internal-update");
+    json_decref(out);
+
+    /* api_obj_update with a resourceVersion takes the flag too */
+    json_t *cur = api_obj_get(c, k, "ns", "w1");
+    json_object_set_new(cur, "conditions", json_pack("[{s:s, s:s}]", "type", "ByUpdate", "status", "True"));
+    api_write_opts_t up = {.internal = true, .rv_required = true};
+    out = api_obj_update(c, k, "ns", "w1", cur, &up);
+    assert_non_null(out);
+    assert_string_equal(cond_type(out), "ByUpdate");
+    json_decref(out);
+    json_decref(cur);
+
+    /* validation still applies: 422, nothing written */
+    int64_t rev = store_current_rev(f->store);
+    assert_null(api_obj_mutate(c, k, "ns", "w1", set_conditions, "Bad", &in));
+    assert_int_equal(api_call_err(c)->kind, APIERR_INVALID);
+    apierr_clear(api_call_err(c));
+    /* dry run: the result, nothing written (update and create) */
+    api_call_set_dry_run(c, true);
+    out = api_obj_mutate(c, k, "ns", "w1", set_conditions, "Dry", &in);
+    assert_non_null(out);
+    assert_string_equal(cond_type(out), "Dry");
+    json_decref(out);
+    out = api_obj_mutate(c, k, "ns", "w-new", set_conditions, "DryNew", &in);
+    assert_non_null(out);
+    assert_string_equal(cond_type(out), "DryNew");
+    json_decref(out);
+    api_call_set_dry_run(c, false);
+    assert_int_equal(store_current_rev(f->store), rev);
+    out = api_obj_get(c, k, "ns", "w1");
+    assert_string_equal(cond_type(out), "ByUpdate");
+    json_decref(out);
+    assert_null(api_obj_get(c, k, "ns", "w-new"));
+    apierr_clear(api_call_err(c));
+    api_call_free(c);
+}
+
 static int count_fn(void *arg, const json_t *obj)
 {
     int *n = arg;
@@ -541,6 +727,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dry_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mutate_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mutate_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mutate_serialised, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mutate_nested, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mutate_bound, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_internal_write, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_barrier, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status, setup, teardown),

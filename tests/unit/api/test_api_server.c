@@ -859,7 +859,7 @@ static void test_discovery_served(void **state)
     json_t *r;
     json_array_foreach(json_object_get(d, "resources"), i, r)
         snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s", i ? "," : "", js(r, "name"));
-    assert_string_equal(got, "widgets,widgets/status,widgets/summary,widgettags,gadgets");
+    assert_string_equal(got, "widgets,widgets/status,widgets/summary,widgettags,widgetconditions,gadgets");
     json_decref(d);
     json_t *o = expect(200, "GET", "/openapi/v3/apis/image.openshift.io/v1", NULL, NULL);
     assert_non_null(json_object_get(json_object_get(o, "paths"), BASE "/namespaces/{namespace}/widgettags/{name}"));

@@ -68,7 +68,7 @@ static api_authz_decision_t az_fn(void *ctx, const api_authz_attrs_t *at, char *
     }
 }
 
-static void az_reset(az_t *z, int mode, const char *deny_ns)
+__attribute__((unused)) static void az_reset(az_t *z, int mode, const char *deny_ns)
 {
     pthread_mutex_lock(&z->mu);
     z->mode = mode;

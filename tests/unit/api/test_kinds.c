@@ -42,6 +42,13 @@ static void widget_prepare_status_update(api_call_t *c, json_t *o, const json_t 
         json_object_del(o, "conditions");
 }
 
+/* internal writes (api_write_opts_t.internal): conditions as given; marks the path taken */
+static void widget_prepare_internal(api_call_t *c, json_t *o, const json_t *old)
+{
+    (void)c;
+    json_object_set_new(o, "imageIdentity", json_string(old ? "internal-update" : "internal-create"));
+}
+
 static void widget_validate(api_call_t *c, json_t *o, const json_t *old, ferrs_t *e)
 {
     (void)c;
@@ -284,6 +291,93 @@ static json_t *wt_cells(const json_t *o)
     return cells;
 }
 
+/* ---- widgetconditions (derived from widgets) ---- */
+
+/* One item per entry of a widget's conditions: "<widget>:<condition type>", labelled with
+ * the widget and the condition's status. List form: no kind or apiVersion. */
+static json_t *wc_item(const json_t *wd, const json_t *cond)
+{
+    const json_t *meta = json_object_get(wd, "metadata");
+    const char *w = json_string_value(json_object_get(meta, "name"));
+    const char *type = json_string_value(json_object_get(cond, "type"));
+    const char *st = json_string_value(json_object_get(cond, "status"));
+    const char *rv = json_string_value(json_object_get(meta, "resourceVersion"));
+    if (!w || !type || !*type)
+        return NULL;
+    char name[600];
+    snprintf(name, sizeof name, "%s:%s", w, type);
+    return json_pack("{s:{s:s, s:s, s:s, s:O?, s:{s:s, s:s}}, s:{s:s, s:[O]}}", "metadata", "name", name, "namespace",
+                     json_string_value(json_object_get(meta, "namespace")), "resourceVersion", rv ? rv : "",
+                     "creationTimestamp", json_object_get(meta, "creationTimestamp"), "labels", "widget", w,
+                     "status", st ? st : "", "status", "tag", type, "conditions", cond);
+}
+
+/* Pure: the widget alone. A widget of type "unexpandable" fails (the watch must go on). */
+static json_t *wc_expand(api_call_t *c, const json_t *wd)
+{
+    const char *type = json_string_value(json_object_get(wd, "type"));
+    if (type && strcmp(type, "unexpandable") == 0) {
+        apierr_set(api_call_err(c), APIERR_INTERNAL, "widget cannot be expanded");
+        return NULL;
+    }
+    json_t *items = json_array();
+    size_t i;
+    json_t *cond;
+    json_array_foreach(json_object_get(wd, "conditions"), i, cond) {
+        json_t *it = wc_item(wd, cond);
+        if (it)
+            json_array_append_new(items, it);
+    }
+    return items;
+}
+
+static int wc_check_name(api_call_t *c, const char *name)
+{
+    char w[256], t[256];
+    if (split_name(name, w, sizeof w, t, sizeof t))
+        return 0;
+    return apierr_set(api_call_err(c), APIERR_BAD_REQUEST,
+                      "widgetconditions must be named <widget>:<type>, not \"%s\"", name);
+}
+
+static json_t *wc_get(api_call_t *c, const char *ns, const char *name)
+{
+    char w[256], t[256];
+    if (wc_check_name(c, name) != 0)
+        return NULL;
+    split_name(name, w, sizeof w, t, sizeof t);
+    json_t *wd = api_obj_get(c, kind_of(c, "widgets"), ns, w);
+    json_t *items = wd ? wc_expand(c, wd) : NULL, *out = NULL;
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it) {
+        if (strcmp(json_string_value(json_object_get(json_object_get(it, "metadata"), "name")), name) == 0)
+            out = json_incref(it);
+    }
+    json_decref(items);
+    json_decref(wd);
+    if (!out && (!apierr_is_set(api_call_err(c)) || api_call_err(c)->kind == APIERR_NOT_FOUND)) {
+        apierr_clear(api_call_err(c));
+        apierr_not_found(api_call_err(c), "widgetconditions", TK_GROUP, name);
+    }
+    if (out) {
+        json_object_set_new(out, "kind", json_string("WidgetCondition"));
+        json_object_set_new(out, "apiVersion", json_string(TK_GROUP "/v1"));
+    }
+    return out;
+}
+
+static json_t *wc_cells(const json_t *o)
+{
+    json_t *cells = name_cells(o);
+    const json_t *cond = json_array_get(json_object_get(json_object_get(o, "status"), "conditions"), 0);
+    const char *st = json_string_value(json_object_get(cond, "status"));
+    const char *reason = json_string_value(json_object_get(cond, "reason"));
+    json_array_append_new(cells, json_string(st ? st : ""));
+    json_array_append_new(cells, json_string(reason ? reason : ""));
+    return cells;
+}
+
 /* ---- the table ---- */
 
 static const char *const widget_fields[] = {"metadata.name", "metadata.namespace", "type", NULL};
@@ -300,6 +394,11 @@ static const api_table_col_t wt_columns[] = {
     {"Name", "string", "name", "<widget>:<tag>.", 0, false},
     {"Value", "string", "", "The tag's value.", 1, false},
 };
+static const api_table_col_t wc_columns[] = {
+    {"Name", "string", "name", "<widget>:<type>.", 0, false},
+    {"Status", "string", "", "The condition's status.", 0, false},
+    {"Reason", "string", "", "Why.", 1, false},
+};
 static const api_table_col_t name_columns[] = {
     {"Name", "string", "name", "Name.", 0, false},
 };
@@ -313,6 +412,9 @@ static const api_virtual_ops_t wt_ops = {
     .get = wt_get, .list = wt_list, .create = wt_create, .update = wt_update, .del = wt_delete,
 };
 
+static const api_virtual_ops_t wc_ops = {.get = wc_get, .source = "widgets", .expand = wc_expand};
+static const char *const wc_fields[] = {"metadata.name", "metadata.namespace", "status.tag", NULL};
+
 #define ALL_VERBS "create delete deletecollection get list patch update watch"
 
 #define WIDGETS                                                                                           \
@@ -321,12 +423,18 @@ static const api_virtual_ops_t wt_ops = {
      .categories = widget_categories, .subresources = widget_subresources, .nsubresources = 2,            \
      .field_labels = widget_fields, .columns = widget_columns, .ncolumns = 2, .table_cells = widget_cells, \
      .prepare_create = widget_prepare_create, .prepare_update = widget_prepare_update,                     \
-     .prepare_status_update = widget_prepare_status_update, .validate = widget_validate}
+     .prepare_status_update = widget_prepare_status_update, .prepare_internal = widget_prepare_internal, \
+     .validate = widget_validate}
 #define WIDGETTAGS                                                                                        \
     {.resource = "widgettags", .singular = "widgettag", .kind = "WidgetTag", .list_kind = "WidgetTagList", \
      .schema = &schema_image_tag, .namespaced = true, .verbs = "create delete get list patch update",     \
      .short_names = wt_short, .field_labels = name_fields, .columns = wt_columns, .ncolumns = 2,          \
      .table_cells = wt_cells, .virt = &wt_ops, .check_name = wt_check_name}
+#define WIDGETCONDITIONS                                                                                  \
+    {.resource = "widgetconditions", .singular = "widgetcondition", .kind = "WidgetCondition",            \
+     .list_kind = "WidgetConditionList", .schema = &schema_image_tag, .namespaced = true,                 \
+     .verbs = "get list watch", .field_labels = wc_fields, .columns = wc_columns, .ncolumns = 3,         \
+     .table_cells = wc_cells, .virt = &wc_ops, .check_name = wc_check_name}
 #define GADGETS                                                                                           \
     {.resource = "gadgets", .singular = "gadget", .kind = "Gadget", .list_kind = "GadgetList",            \
      .schema = &schema_image, .namespaced = false, .verbs = "create delete get list update watch",       \
@@ -337,10 +445,11 @@ static const api_virtual_ops_t wt_ops = {
      .schema = &schema_image, .namespaced = false, .verbs = "get list", .field_labels = name_fields,        \
      .columns = name_columns, .ncolumns = 1, .table_cells = name_cells}
 
-static const api_kind_t kinds[] = {WIDGETS, WIDGETTAGS, GADGETS};
+static const api_kind_t kinds[] = {WIDGETS, WIDGETTAGS, WIDGETCONDITIONS, GADGETS};
 static const api_kind_t kinds_many[] = {
-    WIDGETS,    WIDGETTAGS, GADGETS,    FILLER(01), FILLER(02), FILLER(03), FILLER(04), FILLER(05), FILLER(06),
-    FILLER(07), FILLER(08), FILLER(09), FILLER(10), FILLER(11), FILLER(12), FILLER(13), FILLER(14),
+    WIDGETS,    WIDGETTAGS, WIDGETCONDITIONS, GADGETS,    FILLER(01), FILLER(02), FILLER(03), FILLER(04),
+    FILLER(05), FILLER(06), FILLER(07),       FILLER(08), FILLER(09), FILLER(10), FILLER(11), FILLER(12),
+    FILLER(13), FILLER(14),
 };
 
 const api_kind_t *test_kinds(size_t *n)

@@ -77,9 +77,9 @@ static void test_aggregated_discovery(void **state)
     json_t *group = json_array_get(json_object_get(agg, "items"), 0);
     json_t *res = json_object_get(json_array_get(json_object_get(group, "versions"), 0), "resources");
     /* exactly the registered kinds, in table order */
-    assert_int_equal(json_array_size(res), 17);
+    assert_int_equal(json_array_size(res), 18);
     assert_string_equal(str_at(json_array_get(res, 0), "resource", NULL), "widgets");
-    assert_string_equal(str_at(json_array_get(res, 16), "resource", NULL), "fillers14");
+    assert_string_equal(str_at(json_array_get(res, 17), "resource", NULL), "fillers14");
     assert_null(find_by(res, "resource", "imagestreams"));
 
     json_t *w = find_by(res, "resource", "widgets");
@@ -110,6 +110,9 @@ static void test_aggregated_discovery(void **state)
     assert_strs(json_object_get(wt, "shortNames"), (const char *const[]){"wdt", NULL});
     assert_null(json_object_get(wt, "categories"));
     assert_null(json_object_get(wt, "subresources"));
+    /* a derived kind lists watch: api/ serves it from its source kind's watch */
+    json_t *wc = find_by(res, "resource", "widgetconditions");
+    assert_strs(json_object_get(wc, "verbs"), (const char *const[]){"get", "list", "watch", NULL});
 
     json_t *g = find_by(res, "resource", "gadgets");
     assert_string_equal(str_at(g, "scope", NULL), "Cluster");
@@ -123,8 +126,8 @@ static void test_legacy_discovery(void **state)
     json_t *list = load(a->disc_resource_list);
     assert_string_equal(str_at(list, "groupVersion", NULL), TK_GROUP "/v1");
     json_t *res = json_object_get(list, "resources");
-    /* 17 kinds + widgets/status + widgets/summary */
-    assert_int_equal(json_array_size(res), 19);
+    /* 18 kinds + widgets/status + widgets/summary */
+    assert_int_equal(json_array_size(res), 20);
     json_t *w = find_by(res, "name", "widgets");
     assert_true(json_is_true(json_object_get(w, "namespaced")));
     assert_string_equal(str_at(w, "kind", NULL), "Widget");
@@ -163,7 +166,8 @@ static void test_openapi_paths(void **state)
         "/apis/image.openshift.io/v1/gadgets",
         "/apis/image.openshift.io/v1/gadgets/{name}",
         "/apis/image.openshift.io/v1/fillers01/{name}",
-        "/apis/image.openshift.io/v1/fillers14/{name}",   /* the 17th kind, 19th resource */
+        "/apis/image.openshift.io/v1/fillers14/{name}",   /* the 18th kind, 20th resource */
+        "/apis/image.openshift.io/v1/namespaces/{namespace}/widgetconditions/{name}",
     };
     for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
         if (!json_object_get(paths, want[i]))
@@ -175,6 +179,14 @@ static void test_openapi_paths(void **state)
     assert_non_null(json_object_get(item, "get"));
     assert_non_null(json_object_get(item, "put"));
     assert_null(json_object_get(item, "patch"));   /* gadgets do not patch */
+    /* "or watch" only where watch is served (kube's installer; openshift's istag lists say "list");
+     * both reuse the ImageTag schema */
+    const char *d = str_at(json_object_get(json_object_get(paths, "/apis/image.openshift.io/v1/namespaces/{namespace}/widgetconditions"), "get"),
+                           "description", NULL);
+    assert_string_equal(d, "list or watch objects of kind ImageTag");
+    d = str_at(json_object_get(json_object_get(paths, "/apis/image.openshift.io/v1/namespaces/{namespace}/widgettags"), "get"),
+               "description", NULL);
+    assert_string_equal(d, "list objects of kind ImageTag");
     json_t *sum = json_object_get(paths, "/apis/image.openshift.io/v1/namespaces/{namespace}/widgets/{name}/summary");
     assert_non_null(json_object_get(sum, "get"));
     assert_null(json_object_get(sum, "put"));
