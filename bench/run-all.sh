@@ -58,11 +58,12 @@ if [ -z "${IAS_BINARY:-}" ]; then make -s build >&2; IAS_BINARY=$ROOT/build/imag
 [ -x "$IAS_BINARY" ] || { log "no server binary at $IAS_BINARY"; exit 1; }
 if [ -n "${BENCH_BIN:-}" ]; then # load generators from another build dir
   BIN=$BENCH_BIN
-elif [ -x build/bench/create_load ] && [ -x build/bench/watch_fanout ] && [ -x build/bench/list_latency ]; then
+elif [ -x build/bench/create_load ] && [ -x build/bench/watch_fanout ] && [ -x build/bench/list_latency ] &&
+     [ -x build/bench/mapping_load ]; then
   BIN=$ROOT/build/bench
 else # bench/meson.build not wired into the build yet: compile directly
   BIN=$W/bin; mkdir -p "$BIN"
-  for t in create_load watch_fanout list_latency; do
+  for t in create_load watch_fanout list_latency mapping_load; do
     cc -std=gnu11 -O2 -D_GNU_SOURCE -o "$BIN/$t" "bench/$t.c" bench/bench_http.c -lpthread -ljansson
   done
 fi
@@ -189,6 +190,13 @@ row "watch fan-out after the write's ack (fan-out alone)" "p50 $(echo "$out" | k
 if [ "$NSRV" -gt 1 ]; then
   row "watch fan-out: deliveries on the server not taking the writes" "p50 $(echo "$out" | kv remote_p50_ms) ms" \
     "p99 $(echo "$out" | kv remote_p99_ms) ms, max $(echo "$out" | kv remote_max_ms) ms, $(echo "$out" | kv remote_deliveries) deliveries"
+fi
+
+# ---- the tag model (issue 8): istag GET, mapping creates, isimage lookups (bench/tags_bench.sh)
+if TAGS_ROWS=$(TAGS_BENCH_URL=$ALL BENCH_BIN=$BIN BENCH_DURATION=$DUR BENCH_REPS=$REPS bench/tags_bench.sh); then
+  while IFS= read -r line; do [ -n "$line" ] && ROWS+=("$line"); done <<<"$TAGS_ROWS"
+else
+  log "tags_bench.sh failed"; row "tag model benchmarks (bench/tags_bench.sh)" "failed" "see the log above"
 fi
 
 for p in $SRV_PIDS; do

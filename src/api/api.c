@@ -20,7 +20,10 @@ api_t *api_new(const api_config_t *cfg, store_t *store)
     a->caches = cache_set_new(store);
     for (size_t i = 0; i < a->nkinds; i++)
         if (kind_is_stored(&a->kinds[i]))
+        {
             a->kinds[i].cache = cache_set_add(a->caches, a->kinds[i].prefix, kind_build_obj, &a->kinds[i], 16384);
+            views_watch(a, &a->kinds[i]);
+        }
     discovery_build(a);
     openapi_build(a);
     a->watches = watch_registry_new(a);

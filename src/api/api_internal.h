@@ -30,6 +30,7 @@ typedef struct obj_extra {
     size_t nfields;
     json_t *cells;       /* table cells */
     char *meta_json;     /* compact JSON of metadata (for PartialObjectMetadata) */
+    void *view;          /* kind->derive's view, or NULL */
     const kind_def_t *kind;
 } obj_extra_t;
 
@@ -60,6 +61,7 @@ struct api {
     watch_registry_t *watches;
     api_barrier_t *barrier;      /* read_barrier.c; NULL on the embedded store */
     pthread_mutex_t object_locks[API_OBJECT_LOCKS];   /* object_lock.c */
+    atomic_ullong *view_epochs;  /* per kind (index in kinds): object_views.c */
 };
 
 struct api_call {
@@ -127,6 +129,16 @@ const char *extra_field(const obj_extra_t *x, const char *label);
 char *kind_field_value(const json_t *obj, const char *label);
 /* Newest revision any stored kind's cache has applied (no store round trip). */
 int64_t kinds_cache_rev(api_t *a);
+
+/* object_views.c: counts, per kind, the changes of objects that have or had a derived
+ * view (the cache's apply hook of kinds with derive). */
+void views_watch(api_t *a, kind_def_t *k);
+
+/* stored_value.c: the stored bytes of an object's canonical JSON (json, len; malloc'ed and
+ * taken) — the same buffer, or a deflated copy when large — and back. decode: NULL when
+ * the value is not an object's JSON in either form. */
+char *stored_value_encode(char *json, size_t len, size_t *out_len);
+json_t *stored_value_decode(const char *value, size_t len);
 
 /* authz.c: the Forbidden Status for attrs (kube-apiserver's wording). -1. */
 int api_forbidden(apierr_t *err, const api_authz_attrs_t *attrs, const char *reason);

@@ -43,6 +43,7 @@ void kinds_init(api_t *a)
 {
     a->nkinds = a->cfg.nkinds;
     a->kinds = xcalloc(a->nkinds ? a->nkinds : 1, sizeof *a->kinds);
+    a->view_epochs = xcalloc(a->nkinds ? a->nkinds : 1, sizeof *a->view_epochs);
     for (size_t i = 0; i < a->nkinds; i++) {
         a->kinds[i] = a->cfg.kinds[i];
         a->kinds[i].prefix = kind_is_stored(&a->kinds[i])
@@ -78,6 +79,8 @@ void kinds_free(api_t *a)
         free(a->kinds[i].prefix);
     free(a->kinds);
     a->kinds = NULL;
+    free(a->view_epochs);
+    a->view_epochs = NULL;
     a->nkinds = 0;
 }
 
@@ -138,6 +141,8 @@ static void extra_free(void *p)
     free(x->fields);
     json_decref(x->cells);
     free(x->meta_json);
+    if (x->view && x->kind->derive_free)
+        x->kind->derive_free(x->view);
     free(x);
 }
 
@@ -195,8 +200,7 @@ json_t *kind_canonical(kind_def_t *k, api_call_t *c, json_t *obj, bool decorate)
 json_t *kind_output(kind_def_t *k, api_call_t *c, const char *value, size_t len, int64_t mod_rev,
                     bool decorate)
 {
-    json_error_t jerr;
-    json_t *stored = json_loadb(value, len, 0, &jerr);
+    json_t *stored = stored_value_decode(value, len);
     if (!json_is_object(stored)) {
         json_decref(stored);
         return NULL;
@@ -236,6 +240,7 @@ cache_obj_t *kind_build_obj(void *ctx, const char *key, const char *value, size_
         x->fields[i] = kind_field_value(out, k->field_labels[i]);
     x->cells = k->table_cells ? k->table_cells(out) : json_array();
     x->meta_json = json_dumps(meta, JSON_COMPACT);
+    x->view = k->derive ? k->derive(out) : NULL;
     o->key = xstrdup(key);
     o->create_rev = create_rev;
     o->mod_rev = mod_rev;

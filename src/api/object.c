@@ -65,7 +65,8 @@ static int validate_obj(api_call_t *c, const kind_def_t *k, json_t *obj, const j
     return rc;
 }
 
-/* Canonical stored bytes: everything but metadata.resourceVersion. */
+/* Stored bytes: the canonical JSON of everything but metadata.resourceVersion (deflated
+ * when large: stored_value.c). */
 static char *stored_bytes(json_t *obj, size_t *len)
 {
     json_t *meta = json_object_get(obj, "metadata");
@@ -74,8 +75,7 @@ static char *stored_bytes(json_t *obj, size_t *len)
     char *s = json_dumps(obj, JSON_COMPACT);
     if (rv)
         json_object_set_new(meta, "resourceVersion", rv);
-    *len = strlen(s);
-    return s;
+    return stored_value_encode(s, strlen(s), len);
 }
 
 /* The result as a GET shows it; a status write shows the stored object. Steals obj. */

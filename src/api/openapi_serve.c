@@ -18,7 +18,7 @@ void openapi_build(api_t *a)
         for (size_t j = 0; j < k->nsubresources; j++) {
             const api_subresource_t *sr = &k->subresources[j];
             res[n++] = (schema_resource_t){sr->schema ? sr->schema : k->schema, k->resource, k->namespaced, sr->verbs,
-                                           sr->name};
+                                           sr->name, k->kind};
         }
     }
     json_t *doc = schema_openapi_v3(res, n);

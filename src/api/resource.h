@@ -150,6 +150,13 @@ typedef struct api_kind {
      * ImageStreamImport). NULL: the object is written as given. */
     void (*prepare_internal)(api_call_t *c, json_t *o, const json_t *old);
     void (*decorate)(api_call_t *c, json_t *o);   /* output form; c has no user at cache build */
+    /* A view of the object that read paths need often and that is costly to compute from
+     * its JSON (the index of a stream's tag history). Built once per stored revision, from
+     * the output form, when the watch cache builds the object, and kept next to it like its
+     * table cells; read with api_obj_view / api_obj_views. Runs on the thread applying
+     * store events: keep it cheap. May return NULL (no view for this object). */
+    void *(*derive)(const json_t *obj);
+    void (*derive_free)(void *view);
     /* virtual kinds: handlers, and the rule for names on item paths ("<stream>:<tag>"):
      * 0, or -1 with the call's error set */
     const api_virtual_ops_t *virt;
@@ -228,6 +235,35 @@ json_t *api_obj_update(api_call_t *c, const api_kind_t *k, const char *ns, const
  * (deletionTimestamp): *pending is then true. Returns the object as deleted / marked. */
 json_t *api_obj_delete(api_call_t *c, const api_kind_t *k, const char *ns, const char *name,
                        const char *precond_uid, const char *precond_rv, bool *pending);
+
+/* The kind's derived view (api_kind_t.derive) of one object as the watch cache holds it,
+ * after a consistent read: 0 with *view (NULL when the kind derived nothing for it) and
+ * *held, which keeps the view alive until api_view_release(*held); or -1 with the call's
+ * error set (404). Never decodes the object: the point is to skip that. */
+typedef struct api_view_hold api_view_hold_t;
+int api_obj_view(api_call_t *c, const api_kind_t *k, const char *ns, const char *name, const void **view,
+                 api_view_hold_t **held);
+void api_view_release(api_view_hold_t *held);
+/* The views of many objects of one namespace (NULL: cluster scope) from one snapshot:
+ * fn(arg, i, view) for each names[i], view NULL when the object is absent or has none.
+ * names must be sorted in byte order (strcmp) for the lookups to be found. fn runs under
+ * the cache's read lock: it must not call the object API. 0, or -1 with the error set. */
+int api_obj_views(api_call_t *c, const api_kind_t *k, const char *ns, const char *const *names, size_t n,
+                  void (*fn)(void *arg, size_t i, const void *view), void *arg);
+
+/* A number that changes whenever an object of k that has, or had, a derived view is created,
+ * changed or deleted (and when the cache reloads), read after a consistent read: what
+ * depends only on the views of k can be memoized against it — a stream's manifest-list
+ * children, while image writes that make no list leave it alone. 0, or -1 with the error. */
+int api_views_epoch(api_call_t *c, const api_kind_t *k, uint64_t *epoch);
+
+/* Many objects of one namespace (NULL: cluster scope) from one consistent snapshot, with
+ * one read barrier: fn(arg, i, obj) for each names[i], obj NULL when absent (borrowed for
+ * the call; in output form). names must be sorted in byte order. Objects are decoded
+ * outside the cache's lock: fn may call the object API. fn returns 0 to go on, -1 to
+ * stop with the call's error set. 0, or -1. */
+int api_obj_get_many(api_call_t *c, const api_kind_t *k, const char *ns, const char *const *names, size_t n,
+                     int (*fn)(void *arg, size_t i, const json_t *obj), void *arg);
 
 /* Mutate with retry: reads name, calls fn with *obj = a copy of it (fn may change it in
  * place or replace it; NULL when absent and opts->create_missing), writes the result with

@@ -4,6 +4,7 @@
 #define IAS_IMAGE_INT_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -118,5 +119,79 @@ json_t *img_view(const json_t *image, const char *now);
 /* The pull spec of a tag event: <status.dockerImageRepository>@<image> under a Local
  * reference policy, else the event's dockerImageReference (§0.3). Caller frees. */
 char *is_event_pull_spec(const json_t *stream, const char *tag, const json_t *event);
+
+/* ---- image name sets (name_index.c) ---- */
+typedef struct img_hex {
+    const char *hex;       /* the hex part of a valid digest name (points into the name) */
+    size_t name;           /* its index in names */
+} img_hex_t;
+/* Sorted distinct non-empty names, and the valid digests among them sorted by hex part. */
+typedef struct img_names {
+    size_t n, nhex;
+    const char **names;
+    img_hex_t *hex;
+    char *buf;             /* the strings */
+} img_names_t;
+/* Copies the names (NULL and "" skipped, duplicates once). */
+img_names_t *img_names_new(const char *const *names, size_t n);
+void img_names_free(img_names_t *s);
+bool img_names_has(const img_names_t *s, const char *name);
+typedef struct img_matches {
+    const char **v;        /* names of the sets, not copies */
+    size_t n, cap;
+} img_matches_t;
+/* Appends every name of s that the ImageStreamImage id matches (§2.1 step 4: the name
+ * starts with id, or it is a valid digest whose hex part does); may append one twice. */
+void img_names_match(const img_names_t *s, const char *id, img_matches_t *m);
+void img_matches_free(img_matches_t *m);
+/* The one image id names over the sets (NULL entries skipped): an exact name wins; else
+ * the single name matched; several distinct ones are ambiguous (*conflict: "multiple
+ * images match the prefix \"<id>\": a, b", sorted, at most 20 named; caller frees). */
+enum { IMG_RESOLVE_FOUND, IMG_RESOLVE_NONE, IMG_RESOLVE_AMBIGUOUS };
+int img_names_resolve(const img_names_t *const *sets, size_t nsets, const char *id, const char **match,
+                      char **conflict);
+
+/* ---- derived views kept by the watch cache (history_index.c) ---- */
+/* ImageStream: every image of every tag's history, and what ImageStreamImage and
+ * ImageStreamMapping need besides (so neither decodes a large stream). */
+typedef struct is_history_index {
+    img_names_t *images;
+    char *annotations;     /* compact JSON of metadata.annotations, or NULL */
+    char *status_repo;     /* status.dockerImageRepository as output (decorated), "" if none */
+    char *spec_repo;       /* spec.dockerImageRepository, "" if none */
+    /* The one mutable part: the children of the manifest lists among images, memoized
+     * against the image kind's view epoch (api_views_epoch) they were computed at. */
+    pthread_mutex_t memo_mu;
+    bool memo_valid;
+    uint64_t memo_epoch;
+    img_names_t *memo_children;   /* NULL: none */
+} is_history_index_t;
+void *is_history_index_derive(const json_t *stream);
+void is_history_index_free(void *view);
+/* Image: the digests of its dockerImageManifests (a manifest list's children); NULL
+ * (no view) for an image without any. */
+typedef struct img_children {
+    size_t n;
+    char **digests;
+} img_children_t;
+void *img_children_derive(const json_t *image);
+void img_children_free(void *view);
+
+/* ---- ImageStreamMapping, ImageStreamImage, imagestreams/layers (ism.c, isimage.c,
+ * is_layers.c): the handlers image_kinds.c registers ---- */
+json_t *ism_create(api_call_t *c, const char *ns, json_t *mapping);
+json_t *isimage_get(api_call_t *c, const char *ns, const char *name);
+/* Table cells [Name, Updated (Unix seconds or null), Image Reference, Image Name]. */
+json_t *isimage_table_cells(const json_t *obj);
+json_t *is_layers_get(api_call_t *c, const char *ns, const char *name);
+/* Looks up images by sorted names in one snapshot: each(ctx, i, image or NULL if missing);
+ * 0, or -1 (the caller's error set). */
+typedef int (*is_image_batch_fn)(void *arg, const char *const *names, size_t n,
+                                 int (*each)(void *ctx, size_t i, const json_t *image), void *ctx);
+/* ImageStreamLayers of a stream (§3.11), images read through lookup; NULL if it failed. */
+json_t *is_layers_build(const json_t *stream, is_image_batch_fn lookup, void *arg);
+/* Adds one image (NULL: missing) to an ImageStreamLayers object (blobs and images); the
+ * digests of its manifests are appended to children (may be NULL). */
+void is_layers_add_image(json_t *layers, const char *name, const json_t *image, json_t *children);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "api/resource.h"
 #include "image/image.h"
+#include "image/image_int.h"
 #include "image/tags_int.h"
 
 /* Reads another ImageStream for tag references (ImageStreamTag/ImageStreamImage). */
@@ -112,6 +113,20 @@ static const api_table_col_t itag_columns[] = {
 
 static const api_subresource_t is_subresources[] = {
     {.name = "status", .verbs = "get patch update", .is_status = true},
+    {.name = "layers", .verbs = "get", .schema = &schema_image_stream_layers, .get = is_layers_get},
+};
+
+/* ImageStreamMapping (ism.c) */
+static const api_virtual_ops_t ism_ops = {.create = ism_create};
+
+/* ImageStreamImage (isimage.c) */
+static const api_virtual_ops_t isimage_ops = {.get = isimage_get};
+static const char *const isimage_short[] = {"isimage", NULL};
+static const api_table_col_t isimage_columns[] = {
+    NAME_COLUMN,
+    {"Updated", "string", "", "Last update time.", 0, true},
+    {"Image Reference", "string", "", "The pull spec of the image.", 1, false},
+    {"Image Name", "string", "", "Name of the image.", 1, false},
 };
 
 static const api_kind_t kind_table[] = {
@@ -122,19 +137,20 @@ static const api_kind_t kind_table[] = {
         .field_labels = image_fields, .columns = image_columns, .ncolumns = 2,
         .normalize = image_normalize_hook, .prepare_create = image_prepare_create_hook,
         .prepare_update = image_prepare_update_hook, .validate = image_validate_hook,
-        .table_cells = image_table_cells,
+        .table_cells = image_table_cells, .derive = img_children_derive, .derive_free = img_children_free,
     },
     {
         .resource = "imagestreams", .singular = "imagestream", .kind = "ImageStream",
         .list_kind = "ImageStreamList", .schema = &schema_image_stream, .namespaced = true,
         .verbs = "create delete deletecollection get list patch update watch", .short_names = is_short,
-        .categories = all_category, .subresources = is_subresources, .nsubresources = 1,
+        .categories = all_category, .subresources = is_subresources, .nsubresources = 2,
         .manages_generation = true, .field_labels = is_fields, .columns = is_columns, .ncolumns = 4,
         .normalize = is_normalize_hook, .prepare_create = is_prepare_create_hook,
         .prepare_update = is_prepare_update_hook, .prepare_status_update = is_prepare_status_update_hook,
         .validate = is_validate_hook, .validate_status_update = is_validate_status_update_hook,
         .decorate = is_decorate_hook, .table_cells = imagestream_table_cells,
         .prepare_internal = is_prepare_internal_hook,
+        .derive = is_history_index_derive, .derive_free = is_history_index_free,
     },
     {
         .resource = "imagestreamtags", .singular = "imagestreamtag", .kind = "ImageStreamTag",
@@ -153,6 +169,15 @@ static const api_kind_t kind_table[] = {
         .resource = "imagesignatures", .singular = "imagesignature", .kind = "ImageSignature",
         .list_kind = "ImageSignatureList", .schema = &schema_image_signature, .namespaced = false,
         .verbs = "create delete", .virt = &image_signature_ops,
+    },
+    {
+        .resource = "imagestreammappings", .singular = "imagestreammapping", .kind = "ImageStreamMapping",
+        .schema = &schema_image_stream_mapping, .namespaced = true, .verbs = "create", .virt = &ism_ops,
+    },
+    {
+        .resource = "imagestreamimages", .singular = "imagestreamimage", .kind = "ImageStreamImage",
+        .schema = &schema_image_stream_image, .namespaced = true, .verbs = "get", .short_names = isimage_short,
+        .columns = isimage_columns, .ncolumns = 4, .table_cells = isimage_table_cells, .virt = &isimage_ops,
     },
 };
 

@@ -159,7 +159,8 @@ void schema_oa_add_paths(json_t *paths, const schema_resource_t *r)
     char *id = NULL, *desc = NULL;
     json_t *item, *op, *params;
 
-#define OPID(verb, mid) (free(id), id = xasprintf("%s" GROUP_ID "V1%s%s%s", verb, mid, k->kind, subcap))
+    const char *op_kind = sub && r->parent_kind ? r->parent_kind : k->kind;
+#define OPID(verb, mid) (free(id), id = xasprintf("%s" GROUP_ID "V1%s%s%s", verb, mid, op_kind, subcap))
 #define DESC(...) (free(desc), desc = xasprintf(__VA_ARGS__))
 
     if (!sub && (schema_verbs_has(r->verbs, "list") || schema_verbs_has(r->verbs, "create") ||

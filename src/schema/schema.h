@@ -95,6 +95,9 @@ typedef struct schema_resource {
     bool namespaced;
     const char *verbs;                /* space separated: "create delete deletecollection get list patch update watch" */
     const char *subresource;          /* NULL, or "status" (then plural is the parent) */
+    const char *parent_kind;          /* subresource: the parent's kind ("ImageStream"), which names
+                                         the operations as Kubernetes does (readNamespacedImageStreamLayers);
+                                         NULL = kind->kind */
 } schema_resource_t;
 
 /* verb is one of the space separated words of verbs ("create delete get" has "get"). */

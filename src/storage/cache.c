@@ -164,8 +164,13 @@ static void cache_apply(cache_t *c, const store_event_t *sev)
         }
     } else if (old) {
         idx_remove(c, pos);
-        cache_obj_unref(old);
     }
+    /* old is still alive here: ev.prev holds it after a PUT, the index until below after a delete */
+    bool changed = sev->type == STORE_EV_PUT ? ok : old != NULL;
+    if (c->hook && changed)
+        c->hook(c->hook_ctx, old, sev->type == STORE_EV_PUT ? ev.obj : NULL);
+    if (sev->type != STORE_EV_PUT && old)
+        cache_obj_unref(old);   /* the index's reference, after the hook saw it */
     if (ok) {
         dispatch_push(c, &ev);
         ring_push(c, &ev);
@@ -204,6 +209,8 @@ static void cache_reload(cache_t *c)
     atomic_store(&c->rev, atomic_load(&fresh.rev));
     cache_event_t marker = {0};   /* no object: the dispatcher ends c's watchers */
     dispatch_push(c, &marker);
+    if (c->hook)
+        c->hook(c->hook_ctx, NULL, NULL);
     pthread_rwlock_unlock(&c->lock);
     for (size_t j = 0; j < n_old; j++)
         cache_obj_unref(old[j]);
@@ -272,6 +279,12 @@ cache_t *cache_set_add(cache_set_t *cs, const char *prefix, cache_build_fn build
     cs->caches = xrealloc(cs->caches, (cs->n + 1) * sizeof(*cs->caches));
     cs->caches[cs->n++] = c;
     return c;
+}
+
+void cache_set_apply_hook(cache_t *c, cache_apply_hook_fn fn, void *ctx)
+{
+    c->hook = fn;
+    c->hook_ctx = ctx;
 }
 
 static int key_cmp(const void *a, const void *b)
@@ -434,4 +447,48 @@ size_t cache_count(cache_t *c)
     size_t n = c->n;
     pthread_rwlock_unlock(&c->lock);
     return n;
+}
+
+/* strcmp of key (which starts with the prefix of plen bytes) and prefix+name. */
+static int suffix_cmp(const cache_obj_t *o, size_t plen, const char *name)
+{
+    return strcmp(o->key + plen, name);
+}
+
+void cache_get_sorted(cache_t *c, const char *key_prefix, const char *const *names, size_t n,
+                      void (*fn)(void *arg, size_t i, cache_obj_t *obj), void *arg)
+{
+    size_t plen = strlen(key_prefix);
+    pthread_rwlock_rdlock(&c->lock);
+    /* [pos, end): the objects under the prefix (contiguous in key order) */
+    size_t pos = cache_lower_bound(c, key_prefix), lo = pos, hi = c->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strncmp(c->idx[mid]->key, key_prefix, plen) == 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t end = lo;
+    for (size_t i = 0; i < n; i++) {
+        /* first position >= names[i]: gallop forward, then bisect the last step */
+        size_t step = 1, base = pos;
+        while (base + step - 1 < end && suffix_cmp(c->idx[base + step - 1], plen, names[i]) < 0) {
+            base += step;
+            step *= 2;
+        }
+        lo = base;
+        hi = base + step - 1 < end ? base + step - 1 : end;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (suffix_cmp(c->idx[mid], plen, names[i]) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        pos = lo;
+        cache_obj_t *o = pos < end && suffix_cmp(c->idx[pos], plen, names[i]) == 0 ? c->idx[pos] : NULL;
+        fn(arg, i, o);
+    }
+    pthread_rwlock_unlock(&c->lock);
 }

@@ -41,6 +41,8 @@ struct cache {
     size_t prefix_len;
     cache_build_fn build;
     void *ctx;
+    cache_apply_hook_fn hook;     /* may be NULL */
+    void *hook_ctx;
     pthread_rwlock_t lock;        /* guards idx and ring */
     cache_obj_t **idx;            /* sorted by key (strcmp = etcd byte order) */
     size_t n, cap;

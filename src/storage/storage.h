@@ -190,6 +190,13 @@ cache_set_t *cache_set_new(store_t *s);
 void cache_set_free(cache_set_t *cs);
 cache_t *cache_set_add(cache_set_t *cs, const char *prefix, cache_build_fn build, void *ctx,
                        size_t ring_size /* events kept for watch resumption, e.g. 16384 */);
+/* Called under the cache's write lock for every change applied from the store: old is the
+ * object replaced or deleted, obj the object now stored (either may be NULL); both NULL
+ * when the whole cache was reloaded. For owners that keep something derived from many
+ * objects (api/: a counter of changes to objects with a derived view). Must be cheap and
+ * must not call back into the cache. Set before cache_set_start. */
+typedef void (*cache_apply_hook_fn)(void *ctx, const cache_obj_t *old, const cache_obj_t *obj);
+void cache_set_apply_hook(cache_t *c, cache_apply_hook_fn fn, void *ctx);
 /* Loads all caches from the store and starts routing events. */
 int cache_set_start(cache_set_t *cs);
 
@@ -209,6 +216,13 @@ cache_obj_t *cache_get(cache_t *c, const char *key);
 size_t cache_scan(cache_t *c, const char *prefix, const char *from_key,
                   int (*fn)(void *arg, cache_obj_t *obj), void *arg, int64_t *rev_out);
 size_t cache_count(cache_t *c);
+/* Looks up key_prefix + names[i] for each of n names sorted in byte order (strcmp, so the
+ * keys are in index order too), under one read lock: one snapshot. fn(arg, i, obj) gets
+ * the object or NULL when absent; obj is only valid during the call and fn must not call
+ * back into the cache. Gallops from the previous position: O(n log(N/n)) for n names
+ * among N objects, and no key strings built. */
+void cache_get_sorted(cache_t *c, const char *key_prefix, const char *const *names, size_t n,
+                      void (*fn)(void *arg, size_t i, cache_obj_t *obj), void *arg);
 
 typedef enum { CACHE_EV_ADDED = 1, CACHE_EV_MODIFIED, CACHE_EV_DELETED } cache_ev_type_t;
 

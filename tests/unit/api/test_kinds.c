@@ -66,6 +66,14 @@ static json_t *name_cells(const json_t *o)
     return json_pack("[s]", n ? n : "");
 }
 
+/* Gadgets' derived view: the annotation "view" (a copy), none without it. */
+static void *gadget_derive(const json_t *o)
+{
+    const char *v = json_string_value(
+        json_object_get(json_object_get(json_object_get(o, "metadata"), "annotations"), "view"));
+    return v ? strdup(v) : NULL;
+}
+
 static json_t *widget_cells(const json_t *o)
 {
     json_t *cells = name_cells(o);
@@ -430,7 +438,8 @@ static const char *const wc_fields[] = {"metadata.name", "metadata.namespace", "
 #define GADGETS                                                                                           \
     {.resource = "gadgets", .singular = "gadget", .kind = "Gadget", .list_kind = "GadgetList",            \
      .schema = &schema_image, .namespaced = false, .verbs = "create delete get list update watch",       \
-     .field_labels = name_fields, .columns = name_columns, .ncolumns = 1, .table_cells = name_cells}
+     .field_labels = name_fields, .columns = name_columns, .ncolumns = 1, .table_cells = name_cells,     \
+     .derive = gadget_derive, .derive_free = free}
 #define FILLER(n)                                                                                          \
     {.resource = "fillers" #n, .singular = "filler" #n, .kind = "Filler" #n, .list_kind = "Filler" #n "List", \
      .schema = &schema_image, .namespaced = false, .verbs = "get list", .field_labels = name_fields,        \

@@ -17,7 +17,8 @@
  *              list watch (list and watch served by api/); field labels metadata.name,
  *              metadata.namespace, status.tag; columns Name/Status/Reason. A widget of type
  *              "unexpandable" makes expand fail.
- *  gadgets     stored, cluster scoped, no patch / deletecollection.
+ *  gadgets     stored, cluster scoped, no patch / deletecollection; derived view: a copy of
+ *              the annotation "view" (none without it).
  *  fillers01.. (test_kinds_many only) cluster scoped get/list kinds, to pass 16+ resources. */
 #ifndef TEST_KINDS_H
 #define TEST_KINDS_H

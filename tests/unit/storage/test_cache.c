@@ -796,6 +796,85 @@ static void test_extra_freed(void **state)
     assert_int_equal(atomic_load(&n_extra_freed) - before, 10);
 }
 
+/* cache_get_sorted: hits and misses of sorted names under one prefix, never a key of a
+ * neighbouring prefix ("/t/n/" vs "/t/n2/" and "/t/n"), one call per name in order. */
+typedef struct sorted_rec {
+    size_t calls;
+    char got[16][32];
+} sorted_rec_t;
+
+static void sorted_cb(void *arg, size_t i, cache_obj_t *o)
+{
+    sorted_rec_t *r = arg;
+    assert_int_equal(i, r->calls);
+    snprintf(r->got[r->calls++], sizeof r->got[0], "%s", o ? o->json : "-");
+}
+
+static void test_get_sorted(void **state)
+{
+    fx_t *f = *state;
+    put(f->s, "/t/n", "bare");
+    put(f->s, "/t/n/a", "A");
+    put(f->s, "/t/n/c", "C");
+    for (int i = 0; i < 10; i++) {
+        char k[32], v[8];
+        snprintf(k, sizeof k, "/t/n/d%d", i);
+        snprintf(v, sizeof v, "D%d", i);
+        put(f->s, k, v);
+    }
+    put(f->s, "/t/n2/b", "other");
+    put(f->s, "/t/o/a", "other");
+    start_cache(f, 64);
+    const char *names[] = {"", "a", "b", "c", "d0", "d5", "d5", "d9", "e", "zz"};
+    sorted_rec_t r = {0};
+    cache_get_sorted(f->c, "/t/n/", names, 10, sorted_cb, &r);
+    assert_int_equal(r.calls, 10);
+    const char *want[] = {"-", "A", "-", "C", "D0", "D5", "D5", "D9", "-", "-"};
+    for (int i = 0; i < 10; i++)
+        assert_string_equal(r.got[i], want[i]);
+    /* a prefix with nothing under it, and no names */
+    memset(&r, 0, sizeof r);
+    const char *b[] = {"b"};
+    cache_get_sorted(f->c, "/t/n3/", b, 1, sorted_cb, &r);
+    assert_string_equal(r.got[0], "-");
+    cache_get_sorted(f->c, "/t/n/", NULL, 0, sorted_cb, &r);
+    assert_int_equal(r.calls, 1);
+}
+
+/* The apply hook sees every change the cache applies: (NULL, new) on a create, (old, new) on
+ * an update, (old, NULL) on a delete, with the objects still readable. */
+typedef struct hook_rec {
+    int n;
+    char log[8][48];
+} hook_rec_t;
+
+static void hook_cb(void *ctx, const cache_obj_t *old, const cache_obj_t *obj)
+{
+    hook_rec_t *r = ctx;
+    if (r->n < 8)
+        snprintf(r->log[r->n], sizeof r->log[0], "%s>%s", old ? old->json : "-", obj ? obj->json : "-");
+    r->n++;
+}
+
+static void test_apply_hook(void **state)
+{
+    fx_t *f = *state;
+    put(f->s, "/t/before", "b0");   /* loaded at start: not a change */
+    f->cs = cache_set_new(f->s);
+    f->c = cache_set_add(f->cs, "/t/", build, NULL, 64);
+    hook_rec_t r = {0};
+    cache_set_apply_hook(f->c, hook_cb, &r);
+    assert_int_equal(cache_set_start(f->cs), STORE_OK);
+    put(f->s, "/t/k", "v1");
+    put(f->s, "/t/k", "v2");
+    del(f->s, "/t/k");
+    put(f->s, "/u/other", "x");      /* another prefix */
+    assert_int_equal(r.n, 3);
+    assert_string_equal(r.log[0], "->v1");
+    assert_string_equal(r.log[1], "v1>v2");
+    assert_string_equal(r.log[2], "v2>-");
+}
+
 int main(void)
 {
     log_level = LOG_ERROR;
@@ -812,6 +891,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_watch_race, setup, teardown),
         cmocka_unit_test_setup_teardown(test_extra_freed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_progress_and_reset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_get_sorted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_apply_hook, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
