@@ -182,20 +182,8 @@ int api_obj_list_at(api_call_t *c, const api_kind_t *kc, const char *ns, int (*f
 
 /* ---- create ---- */
 
-/* obj is owned and changed. */
-static json_t *create_core(api_call_t *c, kind_def_t *k, const char *ns, json_t *obj, const api_write_opts_t *o)
+void api_meta_prepare_create(api_call_t *c, json_t *meta)
 {
-    json_t *meta = meta_of(obj);
-    json_object_set_new(obj, "kind", json_string(k->kind));
-    json_object_set_new(obj, "apiVersion", json_string(API_GV));
-    if (check_namespace(c, k, ns, meta) != 0)
-        goto fail;
-    const char *crv = json_string_value(json_object_get(meta, "resourceVersion"));
-    if (crv && *crv) {
-        /* as kube-apiserver's storage layer: a create cannot carry a version to match */
-        apierr_set(&c->err, APIERR_BAD_REQUEST, "resourceVersion should not be set on objects to be created");
-        goto fail;
-    }
     static const char *const wiped[] = {"uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
                                         "selfLink", "resourceVersion"};
     for (size_t i = 0; i < sizeof wiped / sizeof *wiped; i++)
@@ -211,6 +199,23 @@ static json_t *create_core(api_call_t *c, kind_def_t *k, const char *ns, json_t 
     uuid_new(uid);
     json_object_set_new(meta, "uid", json_string(uid));
     json_object_set_new(meta, "creationTimestamp", json_string(c->now));
+}
+
+/* obj is owned and changed. */
+static json_t *create_core(api_call_t *c, kind_def_t *k, const char *ns, json_t *obj, const api_write_opts_t *o)
+{
+    json_t *meta = meta_of(obj);
+    json_object_set_new(obj, "kind", json_string(k->kind));
+    json_object_set_new(obj, "apiVersion", json_string(API_GV));
+    if (check_namespace(c, k, ns, meta) != 0)
+        goto fail;
+    const char *crv = json_string_value(json_object_get(meta, "resourceVersion"));
+    if (crv && *crv) {
+        /* as kube-apiserver's storage layer: a create cannot carry a version to match */
+        apierr_set(&c->err, APIERR_BAD_REQUEST, "resourceVersion should not be set on objects to be created");
+        goto fail;
+    }
+    api_meta_prepare_create(c, meta);
     if (k->normalize)
         k->normalize(c, obj);
     if (o && o->internal) {
@@ -223,7 +228,7 @@ static json_t *create_core(api_call_t *c, kind_def_t *k, const char *ns, json_t 
         goto fail;
     if (!(o && o->fields_managed))
         managed_fields_update(obj, NULL, manager_of(c), API_GV, NULL, k->schema->root, c->now);
-    name = meta_str(obj, "name");
+    const char *name = meta_str(obj, "name");
     char *key = kind_key(k, ns, name);
     if (c->dry_run) {
         /* Everything but the write: an existing name still conflicts (also one just

@@ -219,6 +219,11 @@ typedef struct api_write_opts {
     bool internal;
 } api_write_opts_t;
 
+/* The system fields of a new object's metadata, as a create sets them: server-owned fields
+ * wiped, generateName resolved, uid and creationTimestamp (the call's time) set. For
+ * objects kept inside another (an Image's signatures) as well as by api_obj_create. */
+void api_meta_prepare_create(api_call_t *c, json_t *meta);
+
 /* Consistent read (every write acknowledged before the call is visible). */
 json_t *api_obj_get(api_call_t *c, const api_kind_t *k, const char *ns, const char *name);
 /* Calls fn for every object of the namespace (NULL: all), in key order, from one consistent

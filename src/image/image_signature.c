@@ -28,22 +28,11 @@ static const api_kind_t *images_kind(api_call_t *c)
 /* The metadata a create keeps (§0.2, §2.3): system fields are the server's. */
 static void prepare_meta(api_call_t *c, json_t *meta)
 {
-    static const char *const wiped[] = {"namespace", "uid", "creationTimestamp", "deletionTimestamp",
-                                        "deletionGracePeriodSeconds", "selfLink", "resourceVersion",
-                                        "managedFields", "generation"};
+    /* cluster-scoped, kept inside the Image: no namespace, managedFields or generation */
+    static const char *const wiped[] = {"namespace", "managedFields", "generation"};
     for (size_t i = 0; i < sizeof wiped / sizeof *wiped; i++)
         json_object_del(meta, wiped[i]);
-    const char *name = json_string_value(json_object_get(meta, "name"));
-    const char *gen = json_string_value(json_object_get(meta, "generateName"));
-    if ((!name || !*name) && gen && *gen) {
-        char suffix[6];
-        random_suffix(suffix, 5);
-        json_object_set_new(meta, "name", json_sprintf("%.58s%s", gen, suffix));
-    }
-    char uid[37];
-    uuid_new(uid);
-    json_object_set_new(meta, "uid", json_string(uid));
-    json_object_set_new(meta, "creationTimestamp", json_string(api_call_now(c)));
+    api_meta_prepare_create(c, meta);
 }
 
 static int invalid(api_call_t *c, const char *name, const ferrs_t *errs)

@@ -93,22 +93,7 @@ static char *reference_for_image(const json_t *src, const char *image)
     }
     if (!best)
         return xstrdup("");
-    json_t *spec = is_spec_tag(src, best_tag);
-    if (spec && !strcmp(ij_str(json_object_get(spec, "referencePolicy"), "type"), "Local")) {
-        docker_ref_t r;
-        const char *msg;
-        if (docker_ref_parse(ij_str(json_object_get(src, "status"), "dockerImageRepository"), &r, &msg) == 0) {
-            free(r.tag);
-            free(r.id);
-            r.tag = xstrdup("");
-            r.id = xstrdup(image);
-            char *s = docker_ref_exact(&r);
-            docker_ref_free(&r);
-            return s;
-        }
-        docker_ref_free(&r);
-    }
-    return xstrdup(ij_str(best, "dockerImageReference"));
+    return is_event_pull_spec(src, best_tag, best);
 }
 
 /* Returns the event (new ref) or NULL; on failure sets *err (malloc'd detail). */
