@@ -16,6 +16,7 @@ api_t *api_new(const api_config_t *cfg, store_t *store)
         a->cfg.authorizer = api_authorize_all;
     a->store = store;
     object_locks_init(a);
+    a->get_memo = get_memo_new();
     kinds_init(a);
     a->caches = cache_set_new(store);
     for (size_t i = 0; i < a->nkinds; i++)
@@ -54,6 +55,7 @@ void api_free(api_t *a)
     discovery_free(a);
     kinds_free(a);
     object_locks_free(a);
+    get_memo_free(a->get_memo);
     free(a);
 }
 
@@ -205,6 +207,8 @@ static void route_resource(api_t *a, http_req_t *h, const char *rest)
         dispatch_stored(r);
     else if (strcmp(r->verb, "watch") == 0 && !r->sub)   /* kinds.c: only derived kinds list it */
         dispatch_watch(r);
+    else if (!r->api->barrier && get_memo_eligible(r) && get_memo_serve(r))
+        api_req_free(r);   /* answered from memory: the embedded store's cache is current */
     else
         api_defer(r, verb_virtual);
     return;

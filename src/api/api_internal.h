@@ -60,6 +60,7 @@ struct api {
     char *openapi_root;
     watch_registry_t *watches;
     api_barrier_t *barrier;      /* read_barrier.c; NULL on the embedded store */
+    struct get_memo *get_memo;   /* get_memo.c */
     pthread_mutex_t object_locks[API_OBJECT_LOCKS];   /* object_lock.c */
     atomic_ullong *view_epochs;  /* per kind (index in kinds): object_views.c */
 };
@@ -158,6 +159,15 @@ int api_store_err(apierr_t *err, const kind_def_t *k, int rc, const char *name);
  * writes cannot deadlock on a shared stripe. */
 pthread_mutex_t *object_lock(api_t *a, const kind_def_t *k, const char *ns, const char *name);
 void object_unlock(pthread_mutex_t *m);   /* NULL: nothing */
+/* get_memo.c: answers of virtual GETs kept while the objects they were made from are
+ * unchanged (api_virtual_ops_t.get_deps). serve answers r and returns true on a hit. */
+typedef struct get_memo get_memo_t;
+get_memo_t *get_memo_new(void);
+void get_memo_free(get_memo_t *m);
+bool get_memo_eligible(const api_req_t *r);
+bool get_memo_serve(api_req_t *r);
+void get_memo_keep(api_req_t *r, const json_t *answer, const char *json, size_t len);
+
 void object_locks_init(api_t *a);
 void object_locks_free(api_t *a);
 

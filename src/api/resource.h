@@ -88,6 +88,15 @@ typedef int (*api_mutate_fn)(api_call_t *c, json_t **obj, void *arg);
  * update). Each returns a new object in output form, or NULL with the call's error set.
  * list returns a JSON array of items. delete returns what the response carries (a Status
  * or the object). Handlers run on pool threads and may block on the store. */
+/* A stored object a virtual GET's answer was made from. */
+#define API_GET_DEPS 4
+typedef struct api_get_dep {
+    const char *resource;          /* a stored kind: "imagestreams" (static) */
+    char ns[64];                   /* "" for cluster scope */
+    char name[256];
+    int64_t rev;                   /* its resourceVersion in the answer */
+} api_get_dep_t;
+
 typedef struct api_virtual_ops {
     json_t *(*get)(api_call_t *c, const char *ns, const char *name);
     json_t *(*list)(api_call_t *c, const char *ns);
@@ -117,6 +126,12 @@ typedef struct api_virtual_ops {
      * the object then yields no items. */
     const char *source;
     json_t *(*expand)(api_call_t *c, const json_t *source_obj);
+    /* Optional: the stored objects (at most API_GET_DEPS) a get's answer was made from,
+     * read off the answer; 0 = do not keep it. api/ then keeps the encoded answer and
+     * serves the same GET again from memory, without calling get, while each of them is
+     * at the same revision (get must depend on nothing else: not on the time, nor on who
+     * asks beyond the authorization api/ does first). */
+    size_t (*get_deps)(const json_t *answer, api_get_dep_t deps[API_GET_DEPS]);
 } api_virtual_ops_t;
 
 typedef struct cache cache_t;

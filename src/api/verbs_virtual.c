@@ -41,13 +41,35 @@ static bool json_matches(const kind_def_t *k, label_selector_t *ls, field_select
     return ok;
 }
 
+/* A memo hit after a consistent read of every stored kind (etcd: the batched barrier;
+ * on the embedded store the router already tried on the event loop). */
+static bool memo_hit(api_req_t *r)
+{
+    for (size_t i = 0; i < r->api->nkinds; i++)
+        if (kind_is_stored(&r->api->kinds[i]) && api_consistent_read(&r->call, r->api->kinds[i].cache) != 0) {
+            apierr_clear(&r->call.err);
+            return false;
+        }
+    return get_memo_serve(r);
+}
+
 static void virtual_get(api_req_t *r)
 {
+    bool memo = get_memo_eligible(r);
+    if (memo && r->api->barrier && memo_hit(r))
+        return;
     json_t *obj = r->kind->virt->get(&r->call, r->ns, r->name);
-    if (obj)
-        respond_obj(r, 200, obj);
-    else
+    if (!obj) {
         api_respond_error(r);
+    } else if (memo) {
+        char *s = json_dumps(obj, JSON_COMPACT);
+        size_t len = strlen(s);
+        get_memo_keep(r, obj, s, len);
+        json_decref(obj);
+        api_respond_owned(r, 200, s, len);
+    } else {
+        respond_obj(r, 200, obj);
+    }
 }
 
 /* A derived kind's items: every source object of the namespace, expanded. */

@@ -87,6 +87,29 @@ out:
     return out;
 }
 
+/* An answer is made from its stream and its image at the revisions it shows (the stream's
+ * is the tag's resourceVersion): api/ may serve it again while both are unchanged. */
+static size_t istag_get_deps(const json_t *answer, api_get_dep_t deps[API_GET_DEPS])
+{
+    const json_t *meta = json_object_get(answer, "metadata");
+    const json_t *imeta = json_object_get(json_object_get(answer, "image"), "metadata");
+    const char *name = ij_str(meta, "name"), *colon = strchr(name, ':');
+    long long srev = strtoll(ij_str(meta, "resourceVersion"), NULL, 10);
+    long long irev = strtoll(ij_str(imeta, "resourceVersion"), NULL, 10);
+    if (!colon || srev <= 0 || irev <= 0 || !*ij_str(imeta, "name"))
+        return 0;
+    deps[0] = (api_get_dep_t){.resource = "imagestreams", .rev = srev};
+    snprintf(deps[0].ns, sizeof deps[0].ns, "%s", ij_str(meta, "namespace"));
+    snprintf(deps[0].name, sizeof deps[0].name, "%.*s", (int)(colon - name), name);
+    deps[1] = (api_get_dep_t){.resource = "images", .rev = irev};
+    snprintf(deps[1].name, sizeof deps[1].name, "%s", ij_str(imeta, "name"));
+    /* a name cut by the buffers would name another object: do not keep */
+    if (strlen(ij_str(meta, "namespace")) >= sizeof deps[0].ns || (size_t)(colon - name) >= sizeof deps[0].name ||
+        strlen(ij_str(imeta, "name")) >= sizeof deps[1].name)
+        return 0;
+    return 2;
+}
+
 /* LIST form (§1.2): every status tag whose latest event names an image; the image is not
  * loaded. Pure (runs on the watch dispatcher too). */
 static json_t *istag_expand(api_call_t *c, const json_t *stream)
@@ -242,4 +265,5 @@ static json_t *istag_delete(api_call_t *c, const char *ns, const char *name)
 const api_virtual_ops_t istag_ops = {
     .get = istag_get, .create = istag_create, .update = istag_update, .patch = istag_patch, .del = istag_delete,
     .source = "imagestreams", .expand = istag_expand,
+    .get_deps = istag_get_deps,
 };
