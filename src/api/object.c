@@ -444,7 +444,8 @@ json_t *api_obj_update(api_call_t *c, const api_kind_t *k, const char *ns, const
 static json_t *mutate_locked(api_call_t *c, kind_def_t *k, const char *ns, const char *name, api_mutate_fn fn,
                              void *arg, const api_write_opts_t *o)
 {
-    for (int attempt = 0; attempt < API_MUTATE_ATTEMPTS; attempt++) {
+    int attempts = o->attempts > 0 ? o->attempts : API_MUTATE_ATTEMPTS;
+    for (int attempt = 0; attempt < attempts; attempt++) {
         int64_t rev = 0;
         json_t *old = object_load(c, k, ns, name, &rev);
         if (!old) {

@@ -227,6 +227,9 @@ typedef struct api_write_opts {
     bool rv_required;              /* update: metadata.resourceVersion must be set (PUT) */
     bool fields_managed;           /* managedFields already computed (server-side apply) */
     bool create_missing;           /* mutate: fn gets NULL when absent; its result is created */
+    int attempts;                  /* mutate: attempts before a conflict is returned; 0 =
+                                      API_MUTATE_ATTEMPTS (the server's own writers are
+                                      serialised: only other writers spend them) */
     /* An internal write: the whole object as given, spec and status, on create and
      * update, through the kind's prepare_internal instead of its public prepare hooks
      * (validation, generation rules, managedFields and dry run as usual). For the

@@ -83,6 +83,14 @@ static int expand_one(void *arg, const json_t *obj)
 {
     expand_acc_t *a = arg;
     json_t *more = a->v->expand(a->c, obj);
+    if (!json_is_array(more)) {
+        /* as the watch does: that source object yields no items (and fails no list) */
+        apierr_t *e = api_call_err(a->c);
+        log_warn("list: %s/%s yields no items: %s", json_string_value(json_object_get(json_object_get(obj, "metadata"),
+                 "namespace")) ?: "", json_string_value(json_object_get(json_object_get(obj, "metadata"), "name")) ?: "",
+                 e->message ? e->message : "expand failed");
+        apierr_clear(e);
+    }
     json_array_extend(a->items, more);
     json_decref(more);
     return 0;

@@ -241,7 +241,7 @@ static int update(api_call_t *c, const tw_target_t *t, json_t *stream, json_t *b
 
 const tw_kind_t tw_istag = {
     .resource = "imagestreamtags", .kind = "ImageStreamTag", .exists_resource = "imagestreamtag",
-    .plural_kind = "ImageStreamTags", .ref_field = "tag", .view = istag_view, .prepare_create = prepare_create,
+    .plural_kind = "ImageStreamTags", .ref_field = "tag", .update_attempts = 4, .view = istag_view, .prepare_create = prepare_create,
     .update = update,
 };
 

@@ -250,7 +250,7 @@ static int update(api_call_t *c, const tw_target_t *t, json_t *stream, json_t *b
 
 const tw_kind_t tw_itag = {
     .resource = "imagetags", .kind = "ImageTag", .exists_resource = "imagetags", .plural_kind = "ImageTags",
-    .ref_field = "spec", .view = itag_view, .prepare_create = prepare_create, .update = update,
+    .ref_field = "spec", .update_attempts = 1, .view = itag_view, .prepare_create = prepare_create, .update = update,
 };
 
 static json_t *itag_create(api_call_t *c, const char *ns, json_t *obj) { return tw_create_req(c, &tw_itag, ns, obj); }

@@ -179,8 +179,12 @@ static int step_fn(api_call_t *c, json_t **obj, void *arg)
  * (spec and status), creating a missing stream when create_missing. When the attempts
  * are spent on conflicts and op is set: 500 ServerTimeout "The <op> operation against
  * <resource>..." instead of the 409. */
+/* The reference's bounds (§1.3, §1.5): conflicts with other writers (another replica; this
+ * server's own writers are serialised by the object API) are retried this often. */
+#define TW_CREATE_DELETE_ATTEMPTS 10
+
 static json_t *write_steps(api_call_t *c, const tw_kind_t *k, const char *ns, const char *stream,
-                           bool create_missing, step_t *s, const char *op)
+                           bool create_missing, step_t *s, const char *op, int attempts)
 {
     const api_kind_t *streams = tw_streams(c);
     apierr_t *err = api_call_err(c);
@@ -188,7 +192,7 @@ static json_t *write_steps(api_call_t *c, const tw_kind_t *k, const char *ns, co
         apierr_set(err, APIERR_INTERNAL, "Internal error occurred: imagestreams are not served");
         return NULL;
     }
-    api_write_opts_t o = {.internal = true, .create_missing = create_missing};
+    api_write_opts_t o = {.internal = true, .create_missing = create_missing, .attempts = attempts};
     json_t *res = api_obj_mutate(c, streams, ns, stream, step_fn, s, &o);
     /* fn never sets a resourceVersion: a conflict after it succeeded is the bound spent */
     if (!res && op && s->calls && !s->failed && err->kind == APIERR_CONFLICT) {
@@ -203,10 +207,10 @@ static json_t *write_steps(api_call_t *c, const tw_kind_t *k, const char *ns, co
 }
 
 static json_t *stream_write(api_call_t *c, const tw_kind_t *k, const char *ns, const char *stream,
-                            bool create_missing, api_mutate_fn fn, void *arg, const char *op)
+                            bool create_missing, api_mutate_fn fn, void *arg, const char *op, int attempts)
 {
     step_t s = {.fn = fn, .arg = arg};
-    return write_steps(c, k, ns, stream, create_missing, &s, op);
+    return write_steps(c, k, ns, stream, create_missing, &s, op, attempts);
 }
 
 static json_t *answer(api_call_t *c, const tw_kind_t *k, const json_t *stream, const char *tag)
@@ -260,7 +264,7 @@ json_t *tw_create_req(api_call_t *c, const tw_kind_t *k, const char *ns, json_t 
      * stored on create) */
     json_t *ref = json_object_get(obj, k->ref_field);
     create_arg_t a = {.k = k, .t = {ns, name, stream, tag}, .ref = json_is_object(ref) ? ref : NULL};
-    written = stream_write(c, k, ns, stream, true, create_fn, &a, "create");
+    written = stream_write(c, k, ns, stream, true, create_fn, &a, "create", TW_CREATE_DELETE_ATTEMPTS);
     if (written)
         out = answer(c, k, written, tag);
 out:
@@ -328,7 +332,7 @@ json_t *tw_update_req(api_call_t *c, const tw_kind_t *k, const char *ns, const c
     }
     update_arg_t u = {.k = k, .t = {ns, name, stream, tag}, .body = body, .patch = patch, .patch_arg = patch_arg};
     /* no ServerTimeout here: an update that keeps conflicting answers 409 */
-    json_t *written = stream_write(c, k, ns, stream, true, update_fn, &u, NULL);
+    json_t *written = stream_write(c, k, ns, stream, true, update_fn, &u, NULL, k->update_attempts);
     if (written) {
         out = answer(c, k, written, tag);
         if (u.created)
@@ -368,7 +372,7 @@ json_t *tw_delete(api_call_t *c, const tw_kind_t *k, const char *ns, const char 
         return NULL;
     delete_arg_t a = {.k = k, .name = name, .tag = tag, .uid = api_call_precondition_uid(c)};
     step_t s = {.fn = delete_fn, .arg = &a};
-    json_t *res = write_steps(c, k, ns, stream, false, &s, "delete");
+    json_t *res = write_steps(c, k, ns, stream, false, &s, "delete", TW_CREATE_DELETE_ATTEMPTS);
     apierr_t *err = api_call_err(c);
     /* the stream deleted between our read and our write: its tags are gone too */
     if (!res && s.calls && !s.failed && err->kind == APIERR_NOT_FOUND)

@@ -25,6 +25,7 @@ typedef struct tw_kind {
     const char *exists_resource;  /* AlreadyExists on create: "imagestreamtag" (sic), "imagetags" */
     const char *plural_kind;      /* "ImageStreamTags": the name-form and namespace messages */
     const char *ref_field;        /* the body's TagReference: "tag", "spec" */
+    int update_attempts;          /* a blind PUT/PATCH: ISTag 4 (retried), ImageTag 1 (not) */
     /* The object of a stream's tag; image NULL: not loaded. */
     json_t *(*view)(const json_t *stream, const char *tag, const json_t *image, const char *now);
     /* PrepareForCreate and create validation of a body (tag: the name's tag part). 0 / -1. */
