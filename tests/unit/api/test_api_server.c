@@ -1,111 +1,7 @@
 /* The generic verbs, virtual kinds, subresources, authorization and watch end to end on
  * the test domain's kinds: api_new over the embedded store in a temp dir, the HTTP server
  * on 127.0.0.1:0 in this process, libcurl as the client. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-#include <curl/curl.h>
-
-#include "test_fixture.h"
-#include "api/api_internal.h"
-
-#define BASE "/apis/image.openshift.io/v1"
-#define NS BASE "/namespaces/ns"
-#define ACCEPT_TABLE_HDR "application/json;as=Table;v=v1;g=meta.k8s.io"
-
-typedef struct resp {
-    long code;
-    buf_t body;
-    json_t *json;
-    char retry_after[16];
-} resp_t;
-
-static size_t on_body(char *p, size_t sz, size_t n, void *arg)
-{
-    buf_append(arg, p, sz * n);
-    return sz * n;
-}
-
-static size_t on_header(char *p, size_t sz, size_t n, void *arg)
-{
-    resp_t *r = arg;
-    if (strncasecmp(p, "Retry-After:", 12) == 0)
-        snprintf(r->retry_after, sizeof r->retry_after, "%.*s", (int)strcspn(p + 13, "\r\n"), p + 13);
-    return sz * n;
-}
-
-static fx_t *F;
-
-/* One request; ctype NULL = application/json when there is a body. */
-static resp_t req(const char *method, const char *path, const char *ctype, const char *body, const char *accept)
-{
-    resp_t r = {0};
-    buf_init(&r.body);
-    CURL *c = curl_easy_init();
-    char url[2048];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", F->port, path);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-    struct curl_slist *h = NULL;
-    char hdr[256];
-    if (body) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-        snprintf(hdr, sizeof hdr, "Content-Type: %s", ctype ? ctype : "application/json");
-        h = curl_slist_append(h, hdr);
-    }
-    if (accept) {
-        snprintf(hdr, sizeof hdr, "Accept: %s", accept);
-        h = curl_slist_append(h, hdr);
-    }
-    h = curl_slist_append(h, "Expect:");
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    CURLcode rc = curl_easy_perform(c);
-    if (rc != CURLE_OK)
-        fail_msg("%s %s: %s", method, path, curl_easy_strerror(rc));
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.code);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    json_error_t jerr;
-    r.json = r.body.len ? json_loadb(r.body.data, r.body.len, 0, &jerr) : NULL;
-    return r;
-}
-
-static void resp_free(resp_t *r)
-{
-    json_decref(r->json);
-    buf_free(&r->body);
-}
-
-static const char *js(const json_t *o, const char *path)
-{
-    char *v = kind_field_value(o, path);
-    static __thread char out[4][512];
-    static __thread int i;
-    i = (i + 1) % 4;
-    snprintf(out[i], sizeof out[i], "%s", v);
-    free(v);
-    return out[i];
-}
-
-/* A request that must answer code; its JSON is returned (caller frees). */
-static json_t *expect(int code, const char *method, const char *path, const char *ctype, const char *body)
-{
-    resp_t r = req(method, path, ctype, body, NULL);
-    if (r.code != code)
-        fail_msg("%s %s: %ld, want %d: %.*s", method, path, r.code, code, (int)r.body.len,
-                 r.body.data ? r.body.data : "");
-    json_t *j = json_incref(r.json);
-    resp_free(&r);
-    return j;
-}
+#include "test_http.h"
 
 /* A Status with code, reason and exact message. */
 static void expect_status(int code, const char *reason, const char *msg, const char *method, const char *path,
@@ -734,18 +630,6 @@ static json_t *watch(const char *path, int want, void (*on_first)(void))
     }
     buf_free(&w.buf);
     return events;
-}
-
-static void expect_events(json_t *events, const char *want)
-{
-    char got[1024] = "";
-    size_t i;
-    json_t *ev;
-    json_array_foreach(events, i, ev)
-        snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s %s", i ? "," : "", js(ev, "type"),
-                 js(ev, "object.metadata.name"));
-    if (strcmp(got, want) != 0)
-        fail_msg("events [%s], want [%s]", got, want);
 }
 
 static void create_w9(void)

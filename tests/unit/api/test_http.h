@@ -1,6 +1,6 @@
 /* HTTP helpers for tests of the API served in-process (test_fixture.h): one request with
- * libcurl, and watches read on a thread of their own so that a test can act while it
- * watches (wait for n lines, then write, then wait again). */
+ * libcurl (code, body, JSON, Retry-After), and watches read on a thread of their own so that
+ * a test can act while it watches (wait for n lines, then write, then wait again). */
 #ifndef TEST_HTTP_H
 #define TEST_HTTP_H
 
@@ -27,16 +27,25 @@ typedef struct resp {
     long code;
     buf_t body;
     json_t *json;
+    char retry_after[16];
 } resp_t;
 
-static size_t on_body(char *p, size_t sz, size_t n, void *arg)
+static inline size_t on_body(char *p, size_t sz, size_t n, void *arg)
 {
     buf_append(arg, p, sz * n);
     return sz * n;
 }
 
+static inline size_t on_header(char *p, size_t sz, size_t n, void *arg)
+{
+    resp_t *r = arg;
+    if (strncasecmp(p, "Retry-After:", 12) == 0)
+        snprintf(r->retry_after, sizeof r->retry_after, "%.*s", (int)strcspn(p + 13, "\r\n"), p + 13);
+    return sz * n;
+}
+
 /* One request; ctype NULL = application/json when there is a body. */
-static resp_t req(const char *method, const char *path, const char *ctype, const char *body, const char *accept)
+static inline resp_t req(const char *method, const char *path, const char *ctype, const char *body, const char *accept)
 {
     resp_t r = {0};
     buf_init(&r.body);
@@ -47,6 +56,8 @@ static resp_t req(const char *method, const char *path, const char *ctype, const
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
     struct curl_slist *h = NULL;
     char hdr[256];
@@ -73,14 +84,14 @@ static resp_t req(const char *method, const char *path, const char *ctype, const
     return r;
 }
 
-static void resp_free(resp_t *r)
+static inline void resp_free(resp_t *r)
 {
     json_decref(r->json);
     buf_free(&r->body);
 }
 
 /* A string at a dotted path ("" if absent), valid for a few calls. */
-static const char *js(const json_t *o, const char *path)
+static inline const char *js(const json_t *o, const char *path)
 {
     char *v = kind_field_value(o, path);
     static __thread char out[8][512];
@@ -92,7 +103,7 @@ static const char *js(const json_t *o, const char *path)
 }
 
 /* A request that must answer code; its JSON is returned (caller frees). */
-static json_t *expect(int code, const char *method, const char *path, const char *ctype, const char *body)
+static inline json_t *expect(int code, const char *method, const char *path, const char *ctype, const char *body)
 {
     resp_t r = req(method, path, ctype, body, NULL);
     if (r.code != code)
@@ -120,7 +131,7 @@ typedef struct watch {
     double secs;            /* how long the stream lasted */
 } watch_t;
 
-static size_t watch_on_data(char *p, size_t sz, size_t n, void *arg)
+static inline size_t watch_on_data(char *p, size_t sz, size_t n, void *arg)
 {
     watch_t *w = arg;
     pthread_mutex_lock(&w->mu);
@@ -135,7 +146,7 @@ static size_t watch_on_data(char *p, size_t sz, size_t n, void *arg)
     return stop ? 0 : sz * n;
 }
 
-static int watch_on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+static inline int watch_on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
 {
     (void)a, (void)b, (void)c, (void)d;
     watch_t *w = arg;
@@ -145,7 +156,7 @@ static int watch_on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c
     return stop ? 1 : 0;
 }
 
-static int watch_on_socket(void *arg, curl_socket_t fd, curlsocktype purpose)
+static inline int watch_on_socket(void *arg, curl_socket_t fd, curlsocktype purpose)
 {
     watch_t *w = arg;
     pthread_mutex_lock(&w->mu);
@@ -155,7 +166,7 @@ static int watch_on_socket(void *arg, curl_socket_t fd, curlsocktype purpose)
 }
 
 /* curl closes the socket: forget it first, so that a hang-up never hits a reused fd */
-static int watch_on_close(void *arg, curl_socket_t fd)
+static inline int watch_on_close(void *arg, curl_socket_t fd)
 {
     watch_t *w = arg;
     pthread_mutex_lock(&w->mu);
@@ -165,7 +176,7 @@ static int watch_on_close(void *arg, curl_socket_t fd)
     return close(fd);
 }
 
-static void *watch_main(void *arg)
+static inline void *watch_main(void *arg)
 {
     watch_t *w = arg;
     CURL *c = curl_easy_init();
@@ -204,7 +215,7 @@ static void *watch_main(void *arg)
     return NULL;
 }
 
-static watch_t *watch_start(const char *path, const char *accept)
+static inline watch_t *watch_start(const char *path, const char *accept)
 {
     watch_t *w = calloc(1, sizeof *w);
     snprintf(w->url, sizeof w->url, "http://127.0.0.1:%d%s", F->port, path);
@@ -218,7 +229,7 @@ static watch_t *watch_start(const char *path, const char *accept)
 }
 
 /* Waits (at most 5 s) until the stream has n lines or has ended; the lines it has. */
-static int watch_wait(watch_t *w, int n)
+static inline int watch_wait(watch_t *w, int n)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -232,7 +243,7 @@ static int watch_wait(watch_t *w, int n)
     return got;
 }
 
-static json_t *parse_lines(buf_t *b)
+static inline json_t *parse_lines(buf_t *b)
 {
     json_t *events = json_array();
     buf_putc(b, '\0');
@@ -249,7 +260,7 @@ static json_t *parse_lines(buf_t *b)
 
 /* Hangs up unless wait_end (then waits for the server to end the stream), joins, and returns
  * every event read. *secs (if not NULL): how long the stream lasted. */
-static json_t *watch_finish(watch_t *w, bool wait_end, double *secs)
+static inline json_t *watch_finish(watch_t *w, bool wait_end, double *secs)
 {
     if (!wait_end) {
         pthread_mutex_lock(&w->mu);
@@ -272,13 +283,13 @@ static json_t *watch_finish(watch_t *w, bool wait_end, double *secs)
 }
 
 /* A watch the server ends by itself (timeoutSeconds, or an ERROR event). */
-static json_t *watch_all(const char *path, const char *accept)
+static inline json_t *watch_all(const char *path, const char *accept)
 {
     return watch_finish(watch_start(path, accept), true, NULL);
 }
 
 /* "TYPE name,TYPE name" of the events. */
-static const char *event_names(json_t *events)
+static inline const char *event_names(json_t *events)
 {
     static __thread char got[4096];
     got[0] = '\0';
@@ -292,7 +303,7 @@ static const char *event_names(json_t *events)
     return got;
 }
 
-static void expect_events(json_t *events, const char *want)
+static inline void expect_events(json_t *events, const char *want)
 {
     const char *got = event_names(events);
     if (strcmp(got, want) != 0)
