@@ -9,6 +9,7 @@
 * `registry_ca`               session: CertAuthority (server certificates for 127.0.0.1/localhost)
 * `token_server`          function: TokenServer, users {"importer": "s3cret"}
 * `fault_proxy`           function: FaultProxy in front of the session `registry`
+* `fault_proxy_factory`   function: make(upstream) -> FaultProxy in front of any Registry
 * `notification_receiver` function: NotificationReceiver
 
 Every process and thread is stopped at teardown, whether the test passed or
@@ -25,7 +26,7 @@ from registry_peers import (FaultProxy, NotificationReceiver, Registry, CertAuth
 
 __all__ = ["registry_layouts", "registry", "_registry_health", "registry_ca", "registry_factory",
            "registry_session_factory",
-           "token_server", "fault_proxy", "notification_receiver"]
+           "token_server", "fault_proxy", "fault_proxy_factory", "notification_receiver"]
 
 TOKEN_USERS = {"importer": "s3cret"}
 STARTUP = {}  # what -> seconds (start-up cost of the session fixtures)
@@ -165,6 +166,24 @@ def fault_proxy(registry):
         yield fp
     finally:
         fp.stop()
+
+
+@pytest.fixture
+def fault_proxy_factory():
+    """make(upstream_registry) -> a started FaultProxy in front of any Registry
+    (auth, TLS: the proxy speaks plain HTTP to clients, TLS to a TLS upstream)."""
+    made = []
+
+    def make(upstream):
+        fp = FaultProxy(upstream).start()
+        made.append(fp)
+        return fp
+
+    try:
+        yield make
+    finally:
+        for fp in made:
+            fp.stop()
 
 
 @pytest.fixture

@@ -98,13 +98,24 @@ class CertAuthority:
         return d
 
 
+_SIGNER = {}  # one RSA pair per process: generating one costs ~0.4 s
+
+
 def signing_keypair(directory, name="token-signer"):
     """(cert, key) self-signed RSA pair: the token server signs with key, the
     registry trusts cert (rootcertbundle)."""
     cert = os.path.join(str(directory), f"{name}.crt")
     key = os.path.join(str(directory), f"{name}.key")
-    _run([OPENSSL_BIN, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-          "-subj", f"/CN={name}", "-keyout", key, "-out", cert])
+    if not _SIGNER:
+        _run([OPENSSL_BIN, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+              "-subj", f"/CN={name}", "-keyout", key, "-out", cert])
+        with open(cert, "rb") as c, open(key, "rb") as k:
+            _SIGNER.update(cert=c.read(), key=k.read())
+    else:
+        for path, data in ((cert, _SIGNER["cert"]), (key, _SIGNER["key"])):
+            with open(path, "wb") as f:
+                f.write(data)
+    os.chmod(key, 0o600)
     return cert, key
 
 
@@ -223,7 +234,7 @@ class TokenServer(_ThreadedPeer):
     the listed users, and anonymous callers get 401. Grants every requested
     action. Tokens are RS256 JWTs with the signing cert in x5c, which the
     registry verifies against its rootcertbundle. Settable at run time:
-    expires_in, users, fail_with (HTTP status to answer instead of a token).
+    expires_in (None: field omitted, token valid 60 s as the spec's default), users, fail_with (HTTP status to answer instead of a token).
     `requests` records every request: dicts with account, scopes, service, time."""
 
     SERVICE = "ias-test-registry"
@@ -300,9 +311,12 @@ class TokenServer(_ThreadedPeer):
             if not ok:
                 return self.reply(401, {"errors": [{"code": "UNAUTHORIZED", "message": "bad credentials"}]},
                                   {"WWW-Authenticate": 'Basic realm="token"'})
-            tok = peer.make_token(account, q.get("scope", []), expires_in)
-            self.reply(200, {"token": tok, "access_token": tok, "expires_in": expires_in,
-                             "issued_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+            tok = peer.make_token(account, q.get("scope", []), 60 if expires_in is None else expires_in)
+            doc = {"token": tok, "access_token": tok,
+                   "issued_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            if expires_in is not None:
+                doc["expires_in"] = expires_in
+            self.reply(200, doc)
 
 
 # --------------------------------------------------------------------------- notification receiver
@@ -568,8 +582,11 @@ class FaultProxy(_ThreadedPeer):
                                     (after_bytes=N: send headers and N body bytes, then wait)
       digest_mismatch()             forward, flip one byte of the body (length kept)
       manifest_unknown()            404 {"errors":[{"code":"MANIFEST_UNKNOWN",...}]}
-      oversize(size)                forward, pad the body with zeros up to `size` bytes
-      reset()                       close the client connection with a TCP RST
+      oversize(size, declare_length=True)
+                                    forward, pad the body with zeros up to `size` bytes
+                                    (declare_length=False: no Content-Length, body ends at close)
+      reset(after_bytes=None)       close the client connection with a TCP RST (after_bytes=N:
+                                    after the headers and N body bytes)
       paginate(page_size)           /tags/list pages as Docker Hub serves them: `n` (or
                                     page_size) sorted tags after `last`, a Link rel="next"
                                     header while more remain (distribution 2.8 ignores n)
@@ -625,11 +642,8 @@ class FaultProxy(_ThreadedPeer):
             fault = peer._pick(self.command, path)
             kind = fault.kind if fault else None
             p = fault.params if fault else {}
-            if kind == "reset":
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
-                self.close_connection = True
-                self.connection.close()
-                return
+            if kind == "reset" and p.get("after_bytes") is None:
+                return self._reset()
             if kind == "status":
                 return self.reply(p.get("code", 500), {"errors": [{"code": "UNKNOWN",
                                                                    "message": "injected failure"}]})
@@ -653,6 +667,17 @@ class FaultProxy(_ThreadedPeer):
             for k, v in headers:
                 if k.lower() not in HOP_BY_HOP:
                     self.send_header(k, v)
+            undeclared = kind == "oversize" and not p.get("declare_length", True)
+            if kind == "reset" or undeclared:  # body ends with an RST or at close
+                self.send_header("Connection", "close")
+                self.end_headers()
+                if kind == "reset":
+                    self.wfile.write(data[:int(p["after_bytes"])])
+                    self.wfile.flush()
+                    return self._reset()
+                self.wfile.write(data)
+                self.close_connection = True
+                return
             if self.command == "HEAD":
                 up_len = next((v for k, v in headers if k.lower() == "content-length"), "0")
                 self.send_header("Content-Length", up_len)
@@ -670,6 +695,11 @@ class FaultProxy(_ThreadedPeer):
                 self.wfile.write(data)
             except OSError:
                 self.close_connection = True
+
+        def _reset(self):
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
+            self.close_connection = True
+            self.connection.close()
 
         def _paginate(self, headers, data, page_size):
             u = urllib.parse.urlsplit(self.path)

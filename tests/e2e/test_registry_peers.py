@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from registry_images import (DOCKER_MANIFEST, MANY_TAGS, OCI_INDEX, OCI_MANIFEST, OciLayout,
+from registry_images import (DOCKER_MANIFEST, MANY_TAGS, OCI_INDEX, OCI_MANIFEST,
                              standard_layouts)
 from registry_peers import SKOPEO_BIN, PeerError
 
@@ -126,6 +126,9 @@ def test_token_auth(registry_factory, token_server, registry_layouts):
     old = token_server.make_token("importer", ["repository:private/app:pull"], -300)
     assert get("127.0.0.1", reg.port, "/v2/private/app/manifests/v1", "HEAD",
                {"Authorization": f"Bearer {old}", "Accept": ACCEPT})[0] == 401
+    token_server.expires_in = None  # field omitted
+    st, _, body = get("127.0.0.1", token_server.port, q, headers={"Authorization": basic("importer", "s3cret")})
+    assert st == 200 and "expires_in" not in json.loads(body)
     token_server.fail_with = 503
     assert get("127.0.0.1", token_server.port, q, headers={"Authorization": basic("importer", "s3cret")})[0] == 503
 
@@ -189,6 +192,10 @@ def test_fault_proxy_faults(fault_proxy, registry):
     st, h, body = get("127.0.0.1", p, m, headers=hdr)
     assert st == 200 and len(body) == 5 << 20 == int(h["content-length"])
 
+    fault_proxy.add("oversize", r"/manifests/v1$", times=1, size=1 << 20, declare_length=False)
+    st, h, body = get("127.0.0.1", p, m, headers=hdr)
+    assert st == 200 and "content-length" not in h and len(body) == 1 << 20
+
     fault_proxy.add("slow", r"/manifests/v1$", times=1, delay=1.5)
     with pytest.raises(socket.timeout):
         get("127.0.0.1", p, m, headers=hdr, timeout=0.5)
@@ -200,6 +207,15 @@ def test_fault_proxy_faults(fault_proxy, registry):
     fault_proxy.add("reset", r"/manifests/v1$", times=1)
     with pytest.raises((ConnectionResetError, http.client.RemoteDisconnected)):
         get("127.0.0.1", p, m, headers=hdr)
+
+    fault_proxy.add("reset", r"/manifests/v1$", times=1, after_bytes=20)
+    c = http.client.HTTPConnection("127.0.0.1", p, timeout=10)
+    c.request("GET", m, headers=hdr)
+    r = c.getresponse()
+    assert r.status == 200
+    with pytest.raises((ConnectionResetError, http.client.IncompleteRead)):
+        r.read()
+    c.close()
 
     fault_proxy.add("status", r"/blobs/", method="GET", code=503)  # method-specific, unlimited
     digest = json.loads(registry.request("GET", m, headers=hdr)[2])["config"]["digest"]
@@ -271,3 +287,14 @@ def test_session_factory_token_registry_with_content(registry_session_factory):
     st, h, _ = get("127.0.0.1", reg.port, "/v2/test/single/manifests/v1", "HEAD")
     assert st == 401 and ts.realm in h["www-authenticate"]
     assert any(r["account"] == "importer" for r in ts.requests)  # skopeo pushes asked it
+
+
+def test_fault_proxy_in_front_of_tls_basic_auth_registry(registry_factory, registry_ca, fault_proxy_factory,
+                                                         registry_layouts):
+    reg = registry_factory(auth=("htpasswd", {"u": "p"}), tls=registry_ca, content=False)
+    d = reg.push(registry_layouts["single"], "v1", "tls/auth")
+    fp = fault_proxy_factory(reg)
+    path = "/v2/tls/auth/manifests/v1"
+    assert get("127.0.0.1", fp.port, path, "HEAD", {"Accept": ACCEPT})[0] == 401
+    st, h, _ = get("127.0.0.1", fp.port, path, "HEAD", {"Accept": ACCEPT, "Authorization": basic("u", "p")})
+    assert st == 200 and h["docker-content-digest"] == d and fp.count("HEAD") == 2
