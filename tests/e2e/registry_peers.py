@@ -120,12 +120,19 @@ def signing_keypair(directory, name="token-signer"):
 
 
 def bcrypt_hash(password):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import crypt  # bcrypt ($2b$) through libxcrypt; deprecated, gone in Python 3.13
+    """bcrypt ($2b$, cost 5) via Python's crypt (libxcrypt; Debian 12's Python 3.11),
+    else `htpasswd -B` (apache2-utils) where crypt is gone (Python 3.13)."""
+    h = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import crypt
         h = crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1 << 5))
+    except ImportError:
+        if shutil.which("htpasswd"):
+            h = _run(["htpasswd", "-nbBC", "5", "u", password]).decode().strip().split(":", 1)[1]
     if not h or not h.startswith("$2"):
-        raise PeerError("libcrypt has no bcrypt; install apache2-utils and use htpasswd -B")
+        raise PeerError("no bcrypt: Python's crypt lacks it and htpasswd (apache2-utils) is missing")
     return h
 
 
