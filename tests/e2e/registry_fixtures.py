@@ -50,7 +50,9 @@ def populate(reg, layouts, workers=6):
     jobs = {"test/single:v1": lambda: reg.push(layouts["single"], "v1", "test/single"),
             "test/single:v2": lambda: reg.push(layouts["single"], "v2", "test/single"),
             "test/docker:latest": lambda: reg.push(layouts["docker"], "latest", "test/docker", fmt="v2s2"),
-            "test/multi:latest": lambda: reg.push(layouts["multi"], "latest", "test/multi", all_=True)}
+            "test/multi:latest": lambda: reg.push(layouts["multi"], "latest", "test/multi", all_=True),
+            "test/docker-multi:latest": lambda: reg.push(layouts["multi"], "latest", "test/docker-multi",
+                                                         fmt="v2s2", all_=True)}
     many = layouts["many"]
     # the shared base layer first, so the parallel pushes do not all upload it
     jobs_many = {f"test/many:tag-{n:02d}": (lambda t=f"tag-{n:02d}": reg.push_http(many, t, "test/many"))

@@ -168,7 +168,8 @@ def standard_layouts(root):
 
     single:  tags v1, v2 (distinct single-platform OCI images; v2 has 2 layers)
     docker:  tag latest (pushed with --format v2s2: Docker schema 2)
-    multi:   tag latest (OCI index: linux/amd64, linux/arm64/v8, linux/arm/v7)
+    multi:   tag latest (OCI index: linux/amd64, linux/arm64/v8, linux/arm/v7; also pushed
+             with --format v2s2 --all as a Docker manifest list)
     many:    tags tag-00 .. tag-64 (distinct images sharing one base layer)"""
     out = {}
     single = OciLayout(os.path.join(root, "single"))

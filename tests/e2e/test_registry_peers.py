@@ -12,12 +12,11 @@ import time
 
 import pytest
 
-from registry_images import (DOCKER_MANIFEST, MANY_TAGS, OCI_INDEX, OCI_MANIFEST,
+from registry_images import (DOCKER_LIST, DOCKER_MANIFEST, MANY_TAGS, OCI_INDEX, OCI_MANIFEST,
                              standard_layouts)
 from registry_peers import SKOPEO_BIN, PeerError
 
-ACCEPT = ", ".join([OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST,
-                    "application/vnd.docker.distribution.manifest.list.v2+json"])
+ACCEPT = ", ".join([OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_LIST])
 
 
 def basic(user, pw):
@@ -66,6 +65,11 @@ def test_session_registry_serves_every_shape(registry):
     for m in json.loads(body)["manifests"]:  # children pushed too (--all)
         assert registry.request("HEAD", f"/v2/test/multi/manifests/{m['digest']}",
                                 headers={"Accept": ACCEPT})[0] == 200
+
+    st, h, body = registry.request("GET", "/v2/test/docker-multi/manifests/latest", headers={"Accept": ACCEPT})
+    assert st == 200 and h["content-type"] == DOCKER_LIST
+    assert {m["mediaType"] for m in json.loads(body)["manifests"]} == {DOCKER_MANIFEST}
+    assert h["docker-content-digest"] == registry.content["test/docker-multi:latest"]
 
     st, h, body = registry.request("GET", "/v2/test/many/tags/list")
     tags = json.loads(body)["tags"]
@@ -282,7 +286,7 @@ def test_session_factory_token_registry_with_content(registry_session_factory):
     """A session-scoped token-auth registry holding the standard images."""
     reg = registry_session_factory(auth="token", content=True, name="token-content")
     ts = reg.token_server
-    assert len(reg.content) == 4 + MANY_TAGS
+    assert len(reg.content) == 5 + MANY_TAGS
     assert reg.manifest_digest("test/many", "tag-64") == reg.content["test/many:tag-64"]
     st, h, _ = get("127.0.0.1", reg.port, "/v2/test/single/manifests/v1", "HEAD")
     assert st == 401 and ts.realm in h["www-authenticate"]
