@@ -29,6 +29,7 @@ import pytest
 
 from e2e_helpers import (ETCD_BIN, Etcd, EtcdError, Server, ServerError, new_ns,
                          remove_binary_copy, stop_and_check)
+from registry_fixtures import *  # noqa: F401,F403  registry peers (issue 9 importer tests)
 
 KNOWN_BACKENDS = ("embedded", "etcd")
 BACKENDS = [b.strip() for b in os.environ.get("IAS_E2E_BACKENDS", "embedded,etcd").split(",")
