@@ -33,8 +33,8 @@
 typedef struct cred_keyring cred_keyring_t;
 
 typedef struct cred_auth {
-  const char *username; /* "" if none */
-  const char *password; /* "" if none */
+    const char *username; /* "" if none */
+    const char *password; /* "" if none */
 } cred_auth_t;
 
 /* Where a config comes from: secrets are tried before the node's file. */
@@ -53,22 +53,19 @@ bool cred_is_pull_secret(const json_t *secret);
  * data[".dockerconfigjson"], base64 as stored). A secret that is not a pull
  * secret adds nothing (0). -1 with err filled (no secret value in it) when the
  * data is not base64 or not a docker config. */
-int cred_keyring_add_secret(cred_keyring_t *kr, const json_t *secret, char *err,
-                            size_t errlen);
+int cred_keyring_add_secret(cred_keyring_t *kr, const json_t *secret, char *err, size_t errlen);
 
 /* Adds a docker config text: {"auths":{KEY:ENTRY}} (config.json,
  * .dockerconfigjson) or {KEY:ENTRY} (.dockercfg); ENTRY = {username, password,
  * auth: base64("user:pass")}, auth winning over username/password. -1 with err
  * filled when it does not parse. */
-int cred_keyring_add_config(cred_keyring_t *kr, cred_source_t from,
-                            const char *text, size_t n, char *err,
+int cred_keyring_add_config(cred_keyring_t *kr, cred_source_t from, const char *text, size_t n, char *err,
                             size_t errlen);
 
 /* Reads a config.json file (at most CRED_CONFIG_MAX bytes) as the node's
  * credentials. path NULL or "" adds nothing. -1 with err filled when it cannot
  * be read or parsed. */
-int cred_keyring_add_file(cred_keyring_t *kr, const char *path, char *err,
-                          size_t errlen);
+int cred_keyring_add_file(cred_keyring_t *kr, const char *path, char *err, size_t errlen);
 
 /* The credentials for target (a reference without scheme:
  * "quay.io/ns/repo:tag", "localhost:5000/a@sha256:..."), or NULL: anonymous.
@@ -77,8 +74,7 @@ int cred_keyring_add_file(cred_keyring_t *kr, const char *path, char *err,
  * a string prefix of the target's path; secrets before node credentials; Docker
  * Hub targets fall back to a key "index.docker.io". The pointers live as long
  * as kr. */
-const cred_auth_t *cred_keyring_lookup(const cred_keyring_t *kr,
-                                       const char *target);
+const cred_auth_t *cred_keyring_lookup(const cred_keyring_t *kr, const char *target);
 
 /* Number of entries (tests). */
 size_t cred_keyring_size(const cred_keyring_t *kr);
