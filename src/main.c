@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "image/credentials.h"
 #include "image/image.h"
 #include "server/http.h"
 #include "storage/storage.h"
@@ -40,6 +41,9 @@ static void usage(FILE *f)
             "                                   spec tag pins by digest are kept (default 0 = unlimited)\n"
             "  --signature-keyring FILE         OpenPGP public keys (gpg --export); image signatures made\n"
             "                                   by one of them get condition Trusted=True\n"
+            "  --registry-auth-file FILE        docker config.json with registry credentials for imports,\n"
+            "                                   tried after the namespace's pull secrets; read again by\n"
+            "                                   every import (checked at startup)\n"
             "  --compact-retain N               revisions of history kept by compaction (default 10000)\n"
             "  --compact-interval SECONDS       automatic compaction period, 0 = off (default 60;\n"
             "                                   on etcd only the elected leader compacts)\n"
@@ -57,6 +61,7 @@ enum {
     OPT_ETCD_SERVERS, OPT_ETCD_PREFIX, OPT_ETCD_CA, OPT_ETCD_CERT, OPT_ETCD_KEY, OPT_ETCD_TIMEOUT, OPT_LEASE,
     OPT_MAX_TAG_HISTORY,
     OPT_SIG_KEYRING,
+    OPT_REGISTRY_AUTH_FILE,
 };
 
 static int parse_int(const char *flag, const char *v, long long min, long long *out)
@@ -94,6 +99,7 @@ int main(int argc, char **argv)
         {"etcd-timeout", required_argument, NULL, OPT_ETCD_TIMEOUT},
         {"leader-lease-duration", required_argument, NULL, OPT_LEASE},
         {"signature-keyring", required_argument, NULL, OPT_SIG_KEYRING},
+        {"registry-auth-file", required_argument, NULL, OPT_REGISTRY_AUTH_FILE},
         {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
@@ -113,6 +119,19 @@ int main(int argc, char **argv)
         case OPT_LISTEN: hcfg.listen = optarg; break;
         case OPT_DATA_DIR: sopt.data_dir = optarg; break;
         case OPT_REGISTRY: icfg.registry_hostname = optarg; break;
+        case OPT_REGISTRY_AUTH_FILE: {
+            /* fail fast on a file that will never work; imports read it again each time */
+            cred_keyring_t *kr = cred_keyring_new();
+            char err[512] = "";
+            int rc = cred_keyring_add_file(kr, optarg, err, sizeof err);
+            cred_keyring_free(kr);
+            if (rc != 0) {
+                fprintf(stderr, "image-apiserver: --registry-auth-file: %s\n", err);
+                return 2;
+            }
+            icfg.registry_auth_file = optarg;
+            break;
+        }
         case OPT_PUBLIC_REGISTRY: icfg.public_registry_hostname = optarg; break;
         case OPT_IMPORT_MODE:
             if (strcmp(optarg, "Legacy") && strcmp(optarg, "PreserveOriginal")) {

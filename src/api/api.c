@@ -177,9 +177,10 @@ static void dispatch_stored(api_req_t *r)
     }
 }
 
-static void route_resource(api_t *a, http_req_t *h, const char *rest)
+static void route_resource(api_t *a, http_req_t *h, const char *rest, const char *group)
 {
     api_req_t *r = api_req_new(a, h);
+    r->group = group;
     /* as kube-apiserver: authorize what the path names before finding out whether it is
      * served (a denied user gets 403, not 404/405/400) */
     int rc = api_route_info(r, http_method(h), rest, http_query(h));
@@ -217,6 +218,28 @@ fail:
     api_req_free(r);
 }
 
+/* Does a path after /api/v1/ name a core kind served here ([watch/][namespaces/<ns>/]<resource>...)?
+ * The other core paths (namespaces, events) are namespace.c's. */
+static bool core_resource_path(api_t *a, const char *rest)
+{
+    if (strncmp(rest, "watch/", 6) == 0)
+        rest += 6;
+    if (strncmp(rest, "namespaces/", 11) == 0) {
+        const char *slash = strchr(rest + 11, '/');
+        if (!slash)
+            return false;
+        rest = slash + 1;
+    }
+    char res[64];
+    size_t n = strcspn(rest, "/");
+    if (n == 0 || n >= sizeof res)
+        return false;
+    memcpy(res, rest, n);
+    res[n] = '\0';
+    const kind_def_t *k = kinds_find(a, res);
+    return k && *k->schema->group == '\0';
+}
+
 /* Requests outside the resource paths are non-resource requests to the authorizer (path
  * and lower-case method), except the namespace paths (namespace.c asks itself). */
 static bool nonresource_allowed(api_t *a, http_req_t *h, const char *path)
@@ -240,7 +263,11 @@ void api_handle(http_req_t *h, void *ctx)
     const char *path = http_path(h);
     static const char prefix[] = "/apis/" API_GROUP "/" API_VERSION "/";
     if (strncmp(path, prefix, sizeof prefix - 1) == 0 && path[sizeof prefix - 1]) {
-        route_resource(a, h, path + sizeof prefix - 1);
+        route_resource(a, h, path + sizeof prefix - 1, API_GROUP);
+        return;
+    }
+    if (strncmp(path, "/api/v1/", 8) == 0 && core_resource_path(a, path + 8)) {
+        route_resource(a, h, path + 8, "");
         return;
     }
     if (!nonresource_allowed(a, h, path))

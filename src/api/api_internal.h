@@ -53,10 +53,16 @@ struct api {
     char *disc_group_list;       /* /apis legacy */
     char *disc_group;            /* /apis/image.openshift.io */
     char *disc_resource_list;    /* /apis/image.openshift.io/v1 */
+    char *disc_core_resource_list;   /* /api/v1: the core kinds (Secret) */
+    bool has_core;               /* some kind of the core group is served */
     char *disc_etag;
+    char *disc_api_etag;         /* of disc_api_aggregated */
     char *openapi_v3;            /* GV document */
     size_t openapi_v3_len;
     char openapi_hash[129];
+    char *openapi_core;          /* the core kinds' document (/openapi/v3/api/v1), NULL if none */
+    size_t openapi_core_len;
+    char openapi_core_hash[129];
     char *openapi_root;
     watch_registry_t *watches;
     api_barrier_t *barrier;      /* read_barrier.c; NULL on the embedded store */
@@ -103,6 +109,7 @@ typedef struct api_req {
     const char *verb;
     char verb_buf[16];    /* the authorizer's verb for another method ("options") */
     bool watch_path;      /* /watch/... */
+    const char *group;    /* the path's API group: NULL = API_GROUP (/apis/...), "" = core (/api/v1/...) */
     req_options_t opt;
     char manager[129];    /* the User-Agent's product token, when it names the field manager */
     int accept;
@@ -191,7 +198,7 @@ void api_req_free(api_req_t *r);
 int api_accept_parse(const char *accept);
 /* The Content-Type of a request body, classified (a missing or empty header counts as
  * application/json). Pure (fuzzed, unit-tested). */
-enum { CT_BODY_JSON, CT_BODY_YAML };
+enum { CT_BODY_JSON, CT_BODY_YAML, CT_BODY_PROTOBUF };
 int api_content_type_kind(const char *ct);   /* create/update body: CT_BODY_*, or -1 (415) */
 enum { PT_MERGE, PT_JSON, PT_STRATEGIC, PT_APPLY };
 int api_patch_type(const char *ct);          /* PATCH body: PT_*, or -1 (415) */

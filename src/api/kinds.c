@@ -46,9 +46,11 @@ void kinds_init(api_t *a)
     a->view_epochs = xcalloc(a->nkinds ? a->nkinds : 1, sizeof *a->view_epochs);
     for (size_t i = 0; i < a->nkinds; i++) {
         a->kinds[i] = a->cfg.kinds[i];
-        a->kinds[i].prefix = kind_is_stored(&a->kinds[i])
-                                 ? xasprintf("/%s/%s/", a->kinds[i].schema->group, a->kinds[i].resource)
-                                 : NULL;
+        const schema_kind_t *sk = a->kinds[i].schema;
+        a->kinds[i].api_version = *sk->group ? xasprintf("%s/%s", sk->group, sk->version) : xstrdup(sk->version);
+        a->kinds[i].prefix = !kind_is_stored(&a->kinds[i]) ? NULL
+                             : *sk->group              ? xasprintf("/%s/%s/", sk->group, a->kinds[i].resource)
+                                                       : xasprintf("/%s/", a->kinds[i].resource);
         a->kinds[i].cache = NULL;
         a->kinds[i].api = a;
         if (!kind_is_stored(&a->kinds[i]))
@@ -75,8 +77,10 @@ const api_kind_t *kind_source(const kind_def_t *k)
 
 void kinds_free(api_t *a)
 {
-    for (size_t i = 0; i < a->nkinds; i++)
+    for (size_t i = 0; i < a->nkinds; i++) {
         free(a->kinds[i].prefix);
+        free(a->kinds[i].api_version);
+    }
     free(a->kinds);
     a->kinds = NULL;
     free(a->view_epochs);
@@ -85,6 +89,8 @@ void kinds_free(api_t *a)
 }
 
 const api_kind_t *api_kind_find(api_t *a, const char *resource) { return kinds_find(a, resource); }
+
+int64_t api_kind_rev(const api_kind_t *k) { return k->cache ? cache_rev(k->cache) : 0; }
 
 const api_subresource_t *api_kind_subresource(const api_kind_t *k, const char *name)
 {
@@ -206,7 +212,7 @@ json_t *kind_output(kind_def_t *k, api_call_t *c, const char *value, size_t len,
         return NULL;
     }
     json_object_set_new(stored, "kind", json_string(k->kind));
-    json_object_set_new(stored, "apiVersion", json_string(API_GV));
+    json_object_set_new(stored, "apiVersion", json_string(k->api_version));
     kind_set_rv(stored, mod_rev);
     return kind_canonical(k, c, stored, decorate);
 }

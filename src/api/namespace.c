@@ -1,7 +1,8 @@
 /* namespace: the few core (v1) paths clients need from a server without a core API.
  * Namespaces are implicit: every DNS-1123 label names an existing, Active namespace
  * (kubectl checks /api/v1/namespaces/<ns> after a 404; contract §9.2). Events are an
- * empty list (kubectl describe). /api/v1 is an empty resource list (Python client). */
+ * empty list (kubectl describe). /api/v1 (the core kinds served, discovery.c) and the
+ * core kinds' own paths (api.c) are not here. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,10 +19,6 @@ static void respond_json(http_req_t *h, json_t *v)
 
 bool namespace_route(api_t *a, http_req_t *h, const char *path)
 {
-    if (strcmp(path, "/api/v1") == 0 || strcmp(path, "/api/v1/") == 0) {
-        respond_json(h, json_pack("{s:s, s:s, s:[]}", "kind", "APIResourceList", "groupVersion", "v1", "resources"));
-        return true;
-    }
     static const char pfx[] = "/api/v1/namespaces/";
     if (strncmp(path, pfx, sizeof pfx - 1) != 0)
         return false;

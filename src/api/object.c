@@ -55,7 +55,7 @@ static int validate_obj(api_call_t *c, const kind_def_t *k, json_t *obj, const j
     }
     int rc = 0;
     if (errs.n) {
-        char *qk = xasprintf("%s.%s", k->kind, k->schema->group);
+        char *qk = *k->schema->group ? xasprintf("%s.%s", k->kind, k->schema->group) : xstrdup(k->kind);
         const char *name = meta_str(obj, "name");
         apierr_invalid(&c->err, qk, k->kind, k->schema->group, name ? name : meta_str(obj, "generateName"), &errs);
         free(qk);
@@ -206,7 +206,7 @@ static json_t *create_core(api_call_t *c, kind_def_t *k, const char *ns, json_t 
 {
     json_t *meta = meta_of(obj);
     json_object_set_new(obj, "kind", json_string(k->kind));
-    json_object_set_new(obj, "apiVersion", json_string(API_GV));
+    json_object_set_new(obj, "apiVersion", json_string(k->api_version));
     if (check_namespace(c, k, ns, meta) != 0)
         goto fail;
     const char *crv = json_string_value(json_object_get(meta, "resourceVersion"));
@@ -227,7 +227,7 @@ static json_t *create_core(api_call_t *c, kind_def_t *k, const char *ns, json_t 
     if (validate_obj(c, k, obj, NULL, false) != 0)
         goto fail;
     if (!(o && o->fields_managed))
-        managed_fields_update(obj, NULL, manager_of(c), API_GV, NULL, k->schema->root, c->now);
+        managed_fields_update(obj, NULL, manager_of(c), k->api_version, NULL, k->schema->root, c->now);
     const char *name = meta_str(obj, "name");
     char *key = kind_key(k, ns, name);
     if (c->dry_run) {
@@ -302,7 +302,7 @@ static json_t *update_core(api_call_t *c, kind_def_t *k, const char *ns, const c
     json_t *meta = meta_of(obj);
     const json_t *old_meta = json_object_get(old, "metadata");
     json_object_set_new(obj, "kind", json_string(k->kind));
-    json_object_set_new(obj, "apiVersion", json_string(API_GV));
+    json_object_set_new(obj, "apiVersion", json_string(k->api_version));
     const char *bname = json_string_value(json_object_get(meta, "name"));
     if (bname && *bname && strcmp(bname, name) != 0) {
         apierr_set(&c->err, APIERR_BAD_REQUEST, "the name of the object (%s) does not match the name on the URL (%s)",
@@ -317,7 +317,7 @@ static json_t *update_core(api_call_t *c, kind_def_t *k, const char *ns, const c
         if (o && o->rv_required) {
             ferrs_t e = FERRS_INIT;
             ferrs_add(&e, FERR_INVALID, "metadata.resourceVersion", json_integer(0), "must be specified for an update");
-            char *qk = xasprintf("%s.%s", k->resource, k->schema->group);
+            char *qk = *k->schema->group ? xasprintf("%s.%s", k->resource, k->schema->group) : xstrdup(k->resource);
             apierr_invalid(&c->err, qk, k->resource, k->schema->group, name, &e);
             free(qk);
             ferrs_free(&e);
@@ -364,7 +364,7 @@ static json_t *update_core(api_call_t *c, kind_def_t *k, const char *ns, const c
     if (validate_obj(c, k, obj, old, status) != 0)
         goto fail;
     if (!(o && o->fields_managed))
-        managed_fields_update(obj, old, manager_of(c), API_GV, status ? o->subresource : NULL, k->schema->root,
+        managed_fields_update(obj, old, manager_of(c), k->api_version, status ? o->subresource : NULL, k->schema->root,
                               c->now);
     kind_set_rv(obj, old_rev);
     if (same_object(obj, old)) {

@@ -6,7 +6,8 @@
 
 #include "api/api_internal.h"
 
-void openapi_build(api_t *a)
+/* The OpenAPI v3 document of the core kinds (core) or of API_GROUP's, as compact JSON. */
+static char *build_doc(api_t *a, bool core)
 {
     size_t n = 0, cap = 0;
     for (size_t i = 0; i < a->nkinds; i++)
@@ -14,23 +15,60 @@ void openapi_build(api_t *a)
     schema_resource_t *res = xcalloc(cap ? cap : 1, sizeof *res);
     for (size_t i = 0; i < a->nkinds; i++) {
         const kind_def_t *k = &a->kinds[i];
+        if ((k->schema->group[0] == '\0') != core)
+            continue;
         res[n++] = (schema_resource_t){k->schema, k->resource, k->namespaced, k->verbs, NULL};
         for (size_t j = 0; j < k->nsubresources; j++) {
             const api_subresource_t *sr = &k->subresources[j];
             res[n++] = (schema_resource_t){sr->schema ? sr->schema : k->schema, k->resource, k->namespaced, sr->verbs,
-                                           sr->name, k->kind};
+                                           sr->name, k->kind, k->schema};
         }
     }
     json_t *doc = schema_openapi_v3(res, n);
     free(res);
-    a->openapi_v3 = json_dumps(doc, JSON_COMPACT);
+    char *s = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
+    return s;
+}
+
+void openapi_build(api_t *a)
+{
+    a->openapi_v3 = build_doc(a, false);
     a->openapi_v3_len = strlen(a->openapi_v3);
     sha512_hex_upper(a->openapi_v3, a->openapi_v3_len, a->openapi_hash);
-    json_t *root = json_pack("{s:{s:{s:s+}}}", "paths", "apis/" API_GV, "serverRelativeURL",
-                             "/openapi/v3/apis/" API_GV "?hash=", a->openapi_hash);
+    json_t *paths = json_pack("{s:{s:s+}}", "apis/" API_GV, "serverRelativeURL", "/openapi/v3/apis/" API_GV "?hash=",
+                              a->openapi_hash);
+    if (a->has_core) {
+        a->openapi_core = build_doc(a, true);
+        a->openapi_core_len = strlen(a->openapi_core);
+        sha512_hex_upper(a->openapi_core, a->openapi_core_len, a->openapi_core_hash);
+        json_object_set_new(paths, "api/v1", json_pack("{s:s+}", "serverRelativeURL", "/openapi/v3/api/v1?hash=",
+                                                       a->openapi_core_hash));
+    }
+    json_t *root = json_pack("{s:o}", "paths", paths);
     a->openapi_root = json_dumps(root, JSON_COMPACT);
     json_decref(root);
+}
+
+/* A group-version document: content-hashed, immutable when asked for by its hash. */
+static void respond_doc(http_req_t *h, const char *doc, size_t len, const char *hash)
+{
+    char etag[140];
+    snprintf(etag, sizeof etag, "\"%s\"", hash);
+    const char *q = http_query(h);
+    const char *hp = strstr(q, "hash=");
+    bool pinned = hp && strncmp(hp + 5, hash, 128) == 0;
+    http_header_kv_t hdr[] = {
+        {"Content-Type", "application/json"},
+        {"ETag", etag},
+        {"Cache-Control", pinned ? "public, immutable" : "no-cache, private"},
+        {"Expires", pinned ? "Fri, 01 Jan 2100 00:00:00 GMT" : "Thu, 01 Jan 1970 00:00:00 GMT"},
+    };
+    const char *inm = http_header(h, "If-None-Match");
+    if (inm && strcmp(inm, etag) == 0)
+        http_respond(h, 304, hdr, 4, "", 0);
+    else
+        http_respond(h, 200, hdr, 4, doc, len);
 }
 
 bool openapi_route(api_t *a, http_req_t *h, const char *path)
@@ -40,22 +78,11 @@ bool openapi_route(api_t *a, http_req_t *h, const char *path)
         return true;
     }
     if (strcmp(path, "/openapi/v3/apis/" API_GV) == 0) {
-        char etag[140];
-        snprintf(etag, sizeof etag, "\"%s\"", a->openapi_hash);
-        const char *q = http_query(h);
-        const char *hp = strstr(q, "hash=");
-        bool pinned = hp && strncmp(hp + 5, a->openapi_hash, 128) == 0;
-        http_header_kv_t hdr[] = {
-            {"Content-Type", "application/json"},
-            {"ETag", etag},
-            {"Cache-Control", pinned ? "public, immutable" : "no-cache, private"},
-            {"Expires", pinned ? "Fri, 01 Jan 2100 00:00:00 GMT" : "Thu, 01 Jan 1970 00:00:00 GMT"},
-        };
-        const char *inm = http_header(h, "If-None-Match");
-        if (inm && strcmp(inm, etag) == 0)
-            http_respond(h, 304, hdr, 4, "", 0);
-        else
-            http_respond(h, 200, hdr, 4, a->openapi_v3, a->openapi_v3_len);
+        respond_doc(h, a->openapi_v3, a->openapi_v3_len, a->openapi_hash);
+        return true;
+    }
+    if (a->openapi_core && strcmp(path, "/openapi/v3/api/v1") == 0) {
+        respond_doc(h, a->openapi_core, a->openapi_core_len, a->openapi_core_hash);
         return true;
     }
     if (strcmp(path, "/openapi/v2") == 0) {

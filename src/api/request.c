@@ -85,6 +85,8 @@ int api_content_type_kind(const char *ct)
         return CT_BODY_JSON;
     if (ct_is(ct, "application/yaml") || ct_is(ct, "application/apply-patch+yaml"))
         return CT_BODY_YAML;
+    if (ct_is(ct, "application/vnd.kubernetes.protobuf"))
+        return CT_BODY_PROTOBUF;
     return -1;
 }
 

@@ -66,6 +66,7 @@ typedef struct api_table_col {
     const char *description;
     int priority;
     bool age;                      /* cell holds Unix seconds; rendered "<duration> ago" */
+    bool age_plain;                /* with age: rendered "<duration>" (kube's Age column) */
 } api_table_col_t;
 
 /* A subresource of a kind. status of a stored kind is built in (is_status): get shows the
@@ -165,6 +166,10 @@ typedef struct api_kind {
      * ImageStreamImport). NULL: the object is written as given. */
     void (*prepare_internal)(api_call_t *c, json_t *o, const json_t *old);
     void (*decorate)(api_call_t *c, json_t *o);   /* output form; c has no user at cache build */
+    /* Optional: a create/update body in application/vnd.kubernetes.protobuf (kubectl sends
+     * core kinds so) as the JSON object, or NULL with a 400 in err. The schema's checks then
+     * run on it as on a JSON body. NULL: protobuf bodies are refused (415). */
+    json_t *(*decode_protobuf)(const void *body, size_t len, apierr_t *err);
     /* A view of the object that read paths need often and that is costly to compute from
      * its JSON (the index of a stream's tag history). Built once per stored revision, from
      * the output form, when the watch cache builds the object, and kept next to it like its
@@ -177,10 +182,16 @@ typedef struct api_kind {
     const api_virtual_ops_t *virt;
     int (*check_name)(api_call_t *c, const char *name);
     /* runtime, set by api_new */
-    char *prefix;                  /* stored: "/image.openshift.io/imagestreams/" */
+    char *api_version;             /* from the schema's group/version: "image.openshift.io/v1",
+                                      "v1" for the core group (served under /api/v1) */
+    char *prefix;                  /* stored: "/image.openshift.io/imagestreams/", core "/secrets/" */
     cache_t *cache;                /* stored: its watch cache */
     api_t *api;
 } api_kind_t;
+
+/* The revision a stored kind's watch cache has reached (a list's resourceVersion after
+ * api_obj_list's consistent read). */
+int64_t api_kind_rev(const api_kind_t *k);
 
 /* The served kind for a plural resource name, or NULL. */
 const api_kind_t *api_kind_find(api_t *a, const char *resource);

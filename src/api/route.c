@@ -97,6 +97,8 @@ static bool query_watch(const char *query)
     return false;
 }
 
+static const char *route_group(const api_req_t *r) { return r->group ? r->group : API_GROUP; }
+
 static int not_allowed(api_req_t *r)
 {
     return apierr_set(&r->call.err, APIERR_METHOD_NOT_ALLOWED,
@@ -136,6 +138,8 @@ out:
 int api_route_resolve(api_req_t *r, const char *method, const char *query)
 {
     r->kind = kinds_find(r->api, r->resource);
+    if (r->kind && strcmp(r->kind->schema->group, route_group(r)) != 0)
+        r->kind = NULL;   /* served, but under the other prefix */
     if (!r->kind || (r->ns && !r->kind->namespaced))
         return ROUTE_NOT_FOUND;
     if (r->subresource && !(r->sub = api_kind_subresource(r->kind, r->subresource)))
@@ -172,7 +176,7 @@ int api_route_parse(api_req_t *r, const char *method, const char *rest, const ch
 void api_route_attrs(const api_req_t *r, api_authz_attrs_t *at)
 {
     *at = (api_authz_attrs_t){
-        .user = r->call.user, .verb = r->verb, .resource_request = true, .group = API_GROUP,
+        .user = r->call.user, .verb = r->verb, .resource_request = true, .group = route_group(r),
         .resource = r->resource, .subresource = r->subresource ? r->subresource : "", .ns = r->ns ? r->ns : "",
         .name = r->name ? r->name : "", .path = r->http ? http_path(r->http) : "",
     };

@@ -33,7 +33,7 @@ static json_t *render_cells(const kind_def_t *k, const json_t *cells, int64_t no
             if (json_is_integer(c)) {
                 char d[64], s[80];
                 time_human_duration(now - json_integer_value(c), d, sizeof d);
-                snprintf(s, sizeof s, "%s ago", d);
+                snprintf(s, sizeof s, k->columns[i].age_plain ? "%s" : "%s ago", d);
                 json_array_append_new(out, json_string(s));
             } else {
                 json_array_append_new(out, json_string(""));

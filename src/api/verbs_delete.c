@@ -34,7 +34,7 @@ void verb_delete(http_req_t *h, void *arg)
     } else {
         /* OpenShift's image registries answer a completed delete with a Success Status (§0.2). */
         const char *uid = json_string_value(json_object_get(json_object_get(obj, "metadata"), "uid"));
-        api_respond_json(r, 200, status_success(r->name, API_GROUP, r->kind->resource, uid));
+        api_respond_json(r, 200, status_success(r->name, r->kind->schema->group, r->kind->resource, uid));
         json_decref(obj);
     }
     goto out;
@@ -99,7 +99,7 @@ void verb_deletecollection(http_req_t *h, void *arg)
     }
     char rvs[24];
     snprintf(rvs, sizeof rvs, "%lld", (long long)store_current_rev(r->api->store));
-    api_respond_json(r, 200, json_pack("{s:s, s:s, s:{s:s}, s:O}", "kind", r->kind->list_kind, "apiVersion", API_GV,
+    api_respond_json(r, 200, json_pack("{s:s, s:s, s:{s:s}, s:O}", "kind", r->kind->list_kind, "apiVersion", r->kind->api_version,
                                        "metadata", "resourceVersion", rvs, "items", items));
     goto out;
 fail:

@@ -77,7 +77,7 @@ void verb_get(api_req_t *r)
     }
     cache_obj_t *o = cache_get(r->kind->cache, key);
     if (!o) {
-        apierr_not_found(&r->call.err, r->kind->resource, API_GROUP, r->name);
+        apierr_not_found(&r->call.err, r->kind->resource, r->kind->schema->group, r->name);
         api_respond_error(r);
         goto out;
     }
@@ -221,7 +221,7 @@ static void write_list(api_req_t *r, list_acc_t *acc, int64_t rev, const char *c
         total += acc->items[i]->json_len + 1;
     buf_reserve(&b, total);
     buf_printf(&b, "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{\"resourceVersion\":\"%s\"", r->kind->list_kind,
-               API_GV, rv);
+               r->kind->api_version, rv);
     if (cont) {
         buf_puts(&b, ",\"continue\":");
         buf_json_str(&b, cont, strlen(cont));

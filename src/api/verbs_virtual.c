@@ -141,7 +141,7 @@ static void virtual_list(api_req_t *r)
         out = json_pack("{s:s, s:s, s:{s:s}, s:o, s:o}", "kind", "Table", "apiVersion", "meta.k8s.io/v1", "metadata",
                         "resourceVersion", rv, "columnDefinitions", table_columns_json(r->kind), "rows", rows);
     } else {
-        out = json_pack("{s:s, s:s, s:{s:s}, s:O}", "kind", r->kind->list_kind, "apiVersion", API_GV, "metadata",
+        out = json_pack("{s:s, s:s, s:{s:s}, s:O}", "kind", r->kind->list_kind, "apiVersion", r->kind->api_version, "metadata",
                         "resourceVersion", rv, "items", items);
     }
     api_respond_json(r, 200, out);

@@ -20,6 +20,14 @@ json_t *decode_body(api_req_t *r, apierr_t *err)
     field_validation_t fv = r->opt.field_validation;
     if (ct == CT_BODY_JSON)
         return schema_decode(r->kind->schema, body, len, fv, api_warn_cb, &r->call, err);
+    if (ct == CT_BODY_PROTOBUF && r->kind->decode_protobuf) {
+        json_t *v = r->kind->decode_protobuf(body, len, err);
+        if (v && schema_check(r->kind->schema, v, fv, api_warn_cb, &r->call, err) != 0) {
+            json_decref(v);
+            return NULL;
+        }
+        return v;
+    }
     if (ct == CT_BODY_YAML) {
         json_t *v = yaml_to_json(body, len, err);
         if (!v)
@@ -47,14 +55,14 @@ static int check_type_meta(api_req_t *r, json_t *obj)
 {
     const char *av = json_string_value(json_object_get(obj, "apiVersion"));
     const char *k = json_string_value(json_object_get(obj, "kind"));
-    if (av && *av && strcmp(av, API_GV) != 0)
+    if (av && *av && strcmp(av, r->kind->api_version) != 0)
         return apierr_set(&r->call.err, APIERR_BAD_REQUEST,
-                          "the API version in the data (%s) does not match the expected API version (%s)", av, API_GV);
+                          "the API version in the data (%s) does not match the expected API version (%s)", av, r->kind->api_version);
     if (k && *k && strcmp(k, r->kind->kind) != 0)
         return apierr_set(&r->call.err, APIERR_BAD_REQUEST,
                           "the kind in the data (%s) does not match the expected kind (%s)", k, r->kind->kind);
     json_object_set_new(obj, "kind", json_string(r->kind->kind));
-    json_object_set_new(obj, "apiVersion", json_string(API_GV));
+    json_object_set_new(obj, "apiVersion", json_string(r->kind->api_version));
     return 0;
 }
 
@@ -141,7 +149,7 @@ static int apply_patch(api_call_t *c, json_t **obj, void *arg)
     case PT_JSON: res = patch_json(old, p->patch, &c->err); break;
     case PT_STRATEGIC: res = patch_strategic(old, p->patch, r->kind->schema->root, &c->err); break;
     case PT_APPLY:
-        res = patch_apply(old, p->patch, r->opt.field_manager, r->opt.force, API_GV, r->kind->schema->root, c->now,
+        res = patch_apply(old, p->patch, r->opt.field_manager, r->opt.force, r->kind->api_version, r->kind->schema->root, c->now,
                           &c->err);
         break;
     }

@@ -390,7 +390,7 @@ static void bookmark_locked(watcher_t *w)
     int n = snprintf(buf, sizeof buf,
                      "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":"
                      "{\"resourceVersion\":\"%lld\",\"creationTimestamp\":null}}}\n",
-                     w->r->kind->kind, API_GV, (long long)w->last_rev);
+                     w->r->kind->kind, w->r->kind->api_version, (long long)w->last_rev);
     write_locked(w, buf, (size_t)n);
 }
 

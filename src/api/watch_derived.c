@@ -24,7 +24,7 @@ static json_t *item_output(const kind_def_t *k, const json_t *it, int64_t rev)
         return NULL;
     json_t *out = json_object();
     json_object_set_new(out, "kind", json_string(k->kind));
-    json_object_set_new(out, "apiVersion", json_string(API_GV));
+    json_object_set_new(out, "apiVersion", json_string(k->api_version));
     json_t *m = json_copy((json_t *)meta);
     json_object_del(m, "resourceVersion");
     json_object_set_new(out, "metadata", m);

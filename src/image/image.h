@@ -23,6 +23,8 @@ typedef struct image_config {
     const char *default_import_mode;       /* "Legacy" (default) or "PreserveOriginal" */
     int max_tag_history;                   /* events kept per tag, 0 = unlimited (--max-tag-history) */
     const sig_verifier_t *signatures;      /* NULL: signature contents are not read */
+    const char *registry_auth_file;        /* docker config.json read per import, NULL if unset
+                                              (--registry-auth-file, credentials.h) */
 } image_config_t;
 
 /* What a strategy may need from outside during one request. */

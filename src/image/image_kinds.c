@@ -7,6 +7,7 @@
 #include "api/resource.h"
 #include "image/image.h"
 #include "image/image_int.h"
+#include "image/secret.h"
 #include "image/tags_int.h"
 
 /* Reads another ImageStream for tag references (ImageStreamTag/ImageStreamImage). */
@@ -114,6 +115,7 @@ static const api_table_col_t itag_columns[] = {
 static const api_subresource_t is_subresources[] = {
     {.name = "status", .verbs = "get patch update", .is_status = true},
     {.name = "layers", .verbs = "get", .schema = &schema_image_stream_layers, .get = is_layers_get},
+    {.name = "secrets", .verbs = "get", .schema = &schema_secret_list, .get = is_secrets_get},   /* secret_kind.c */
 };
 
 /* ImageStreamMapping (ism.c) */
@@ -143,7 +145,7 @@ static const api_kind_t kind_table[] = {
         .resource = "imagestreams", .singular = "imagestream", .kind = "ImageStream",
         .list_kind = "ImageStreamList", .schema = &schema_image_stream, .namespaced = true,
         .verbs = "create delete deletecollection get list patch update watch", .short_names = is_short,
-        .categories = all_category, .subresources = is_subresources, .nsubresources = 2,
+        .categories = all_category, .subresources = is_subresources, .nsubresources = 3,
         .manages_generation = true, .field_labels = is_fields, .columns = is_columns, .ncolumns = 4,
         .normalize = is_normalize_hook, .prepare_create = is_prepare_create_hook,
         .prepare_update = is_prepare_update_hook, .prepare_status_update = is_prepare_status_update_hook,
@@ -179,6 +181,7 @@ static const api_kind_t kind_table[] = {
         .schema = &schema_image_stream_image, .namespaced = true, .verbs = "get", .short_names = isimage_short,
         .columns = isimage_columns, .ncolumns = 4, .table_cells = isimage_table_cells, .virt = &isimage_ops,
     },
+    SECRET_KIND_ENTRY,   /* core v1 Secret (secret_kind.c) */
 };
 
 const api_kind_t *image_kinds(size_t *n)

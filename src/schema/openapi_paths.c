@@ -6,7 +6,14 @@
 
 #include "schema/schema_internal.h"
 
-#define GROUP_ID "ImageOpenshiftIo"   /* operationId spelling of image.openshift.io */
+/* operationId spelling of the group: "ImageOpenshiftIo", "Core" for the core group */
+static const char *group_id(const schema_kind_t *k) { return *k->group ? "ImageOpenshiftIo" : "Core"; }
+
+/* "/apis/<group>/<version>", "/api/v1" for the core group. New string. */
+static char *gv_path(const schema_kind_t *k)
+{
+    return *k->group ? xasprintf("/apis/%s/%s", k->group, k->version) : xasprintf("/api/%s", k->version);
+}
 
 static const char *const D_DRY_RUN = "When present, indicates that modifications should not be persisted. An invalid or unrecognized dryRun directive will result in an error response and no further processing of the request. Valid values are: - All: all dry run stages will be processed";
 static const char *const D_FIELD_MANAGER = "fieldManager is a name associated with the actor or entity that is making these changes. The value must be less than or 128 characters long, and only contain printable characters, as defined by https://golang.org/pkg/unicode/#IsPrint.";
@@ -151,16 +158,17 @@ void schema_oa_add_paths(json_t *paths, const schema_resource_t *r)
     const char *ref = k->root->ref;
     const char *nsd = r->namespaced ? "Namespaced" : "";
     const char *sub = r->subresource;
-    char *base = r->namespaced
-        ? xasprintf("/apis/%s/%s/namespaces/{namespace}/%s", k->group, k->version, r->plural)
-        : xasprintf("/apis/%s/%s/%s", k->group, k->version, r->plural);
+    const schema_kind_t *pk = r->path_kind ? r->path_kind : k;   /* the group of the path */
+    char *gvp = gv_path(pk);
+    char *base = r->namespaced ? xasprintf("%s/namespaces/{namespace}/%s", gvp, r->plural)
+                               : xasprintf("%s/%s", gvp, r->plural);
     char *item_path = sub ? xasprintf("%s/{name}/%s", base, sub) : xasprintf("%s/{name}", base);
     char *subcap = sub ? xasprintf("%c%s", toupper((unsigned char)sub[0]), sub + 1) : xstrdup("");
     char *id = NULL, *desc = NULL;
     json_t *item, *op, *params;
 
     const char *op_kind = sub && r->parent_kind ? r->parent_kind : k->kind;
-#define OPID(verb, mid) (free(id), id = xasprintf("%s" GROUP_ID "V1%s%s%s", verb, mid, op_kind, subcap))
+#define OPID(verb, mid) (free(id), id = xasprintf("%s%sV1%s%s%s", verb, group_id(pk), mid, op_kind, subcap))
 #define DESC(...) (free(desc), desc = xasprintf(__VA_ARGS__))
 
     if (!sub && (schema_verbs_has(r->verbs, "list") || schema_verbs_has(r->verbs, "create") ||
@@ -177,12 +185,12 @@ void schema_oa_add_paths(json_t *paths, const schema_resource_t *r)
             json_object_set_new(op, "responses", responses(lref, "200", true));
             json_object_set_new(item, "get", op);
             if (r->namespaced) {   /* cluster-wide list of a namespaced kind (kubectl -A) */
-                char *all = xasprintf("/apis/%s/%s/%s", k->group, k->version, r->plural);
+                char *all = xasprintf("%s/%s", gvp, r->plural);
                 json_t *allitem = path_item(paths, all, false, false);
                 params = json_array();
                 add_qparams(params, Q_LIST);
                 free(id);
-                id = xasprintf("list" GROUP_ID "V1%sForAllNamespaces", k->kind);
+                id = xasprintf("list%sV1%sForAllNamespaces", group_id(pk), k->kind);
                 op = operation(k, id, desc, "list", params);
                 json_object_set_new(op, "responses", responses(lref, "200", true));
                 json_object_set_new(allitem, "get", op);
@@ -260,4 +268,5 @@ void schema_oa_add_paths(json_t *paths, const schema_resource_t *r)
     free(subcap);
     free(item_path);
     free(base);
+    free(gvp);
 }

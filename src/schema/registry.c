@@ -10,14 +10,16 @@ extern const schema_node_t schema_image_stream_tag_node, schema_image_tag_node,
     schema_image_stream_layers_node, schema_image_layer_data, schema_image_blob_references,
     schema_image_import_spec, schema_repository_import_spec, schema_image_import_status,
     schema_repository_import_status, schema_image_stream_import_spec,
-    schema_image_stream_import_status, schema_image_stream_import_node;
+    schema_image_stream_import_status, schema_image_stream_import_node, schema_secret_node,
+    schema_secret_list_node;
 
 const schema_node_t *const schema_types[] = {
     /* meta.v1, runtime, core.v1 */
     &schema_object_meta, &schema_list_meta, &schema_owner_reference, &schema_managed_fields_entry,
     &schema_delete_options, &schema_preconditions, &schema_status, &schema_status_details,
     &schema_status_cause, &schema_time, &schema_fields_v1, &schema_raw_extension, &schema_patch,
-    &schema_object_reference, &schema_local_object_reference,
+    &schema_object_reference, &schema_local_object_reference, &schema_secret_node,
+    &schema_secret_list_node,
     /* image.openshift.io/v1 */
     &schema_image_node, &schema_image_layer, &schema_image_manifest, &schema_image_signature_node,
     &schema_signature_condition, &schema_signature_issuer, &schema_signature_subject,
@@ -37,7 +39,7 @@ const size_t schema_ntypes = sizeof(schema_types) / sizeof(schema_types[0]);
 const schema_kind_t *const schema_kinds[] = {
     &schema_image_stream, &schema_image, &schema_image_signature, &schema_image_stream_tag,
     &schema_image_stream_image, &schema_image_tag, &schema_image_stream_import,
-    &schema_image_stream_mapping, &schema_image_stream_layers,
+    &schema_image_stream_mapping, &schema_image_stream_layers, &schema_secret,
 };
 const size_t schema_nkinds = sizeof(schema_kinds) / sizeof(schema_kinds[0]);
 

@@ -62,6 +62,8 @@ extern const schema_kind_t schema_image_tag;
 extern const schema_kind_t schema_image_stream_import;
 extern const schema_kind_t schema_image_stream_mapping;
 extern const schema_kind_t schema_image_stream_layers;
+extern const schema_kind_t schema_secret;                 /* core v1 (kinds_core.c) */
+extern const schema_kind_t schema_secret_list;            /* imagestreams/<name>/secrets */
 extern const schema_node_t schema_object_meta;    /* io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta */
 extern const schema_node_t schema_delete_options; /* ...meta.v1.DeleteOptions */
 
@@ -98,6 +100,8 @@ typedef struct schema_resource {
     const char *parent_kind;          /* subresource: the parent's kind ("ImageStream"), which names
                                          the operations as Kubernetes does (readNamespacedImageStreamLayers);
                                          NULL = kind->kind */
+    const schema_kind_t *path_kind;   /* whose group/version the paths are under (a subresource:
+                                         its parent's); NULL = kind */
 } schema_resource_t;
 
 /* verb is one of the space separated words of verbs ("create delete get" has "get"). */

@@ -37,7 +37,8 @@ static void test_content_type(void **state)
     assert_int_equal(api_content_type_kind("Application/JSON; charset=utf-8"), CT_BODY_JSON);
     assert_int_equal(api_content_type_kind("application/yaml"), CT_BODY_YAML);
     assert_int_equal(api_content_type_kind("application/apply-patch+yaml"), CT_BODY_YAML);
-    assert_int_equal(api_content_type_kind("application/vnd.kubernetes.protobuf"), -1);
+    /* protobuf: decoded by kinds that say how (api_kind_t.decode_protobuf), else 415 */
+    assert_int_equal(api_content_type_kind("application/vnd.kubernetes.protobuf"), CT_BODY_PROTOBUF);
     assert_int_equal(api_content_type_kind("application/json-patch+json"), -1);
     assert_int_equal(api_content_type_kind("application/jsonx"), -1);
     assert_int_equal(api_patch_type("application/merge-patch+json"), PT_MERGE);
