@@ -40,7 +40,7 @@ command -v "$CC" >/dev/null || { echo "run.sh: $CC not found (install clang)" >&
 # links only this unless listed in API_TARGETS. The image/ files that call the object API
 # or the call context (the kind table's hooks, the virtual resources' handlers: image/
 # sits above api/) are not pure; they are found by what they call.
-PURE_SRCS=(src/util/*.c src/schema/*.c src/importer/*.c
+PURE_SRCS=(src/util/*.c src/schema/*.c $(grep -L 'curl/curl.h' src/importer/*.c)
            $(grep -L -e 'api_obj_' -e 'api_call_' -e 'api_kind_find' -e 'api_authorize' -e 'api_view' \
                -e 'api_meta_prepare' src/image/*.c)
            src/api/selector.c src/api/options.c src/api/objectmeta.c
