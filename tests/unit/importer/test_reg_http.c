@@ -12,6 +12,7 @@
 #include "importer/importer.h"
 #include "util/util.h"
 
+#include "fault_spawn.h"
 #include "importer/reg_http.h"
 
 #include <pthread.h>
@@ -102,25 +103,7 @@ static int hits(reg_http_t *h, const char *path)
 
 static int setup(void **state)
 {
-    int in[2], out[2];
-    if (pipe(in) || pipe(out))
-        return -1;
-    server_pid = fork();
-    if (server_pid == 0) {
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        close(in[1]);
-        close(out[0]);
-        execlp("python3", "python3", FAULT_SERVER, (char *)NULL);
-        _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    server_stdin = in[1];
-    char line[32] = {0};
-    ssize_t n = read(out[0], line, sizeof line - 1);
-    close(out[0]);
-    port = n > 0 ? atoi(line) : 0;
+    port = fault_spawn("bearer", &server_pid, &server_stdin);
     if (port <= 0)
         return -1;
     reg_http_opts_t o = {.retry_base_ms = 50, .retry_after_max_s = 2};
