@@ -26,7 +26,8 @@ OUT=${FUZZ_OUT:-build-fuzz/fuzzers}
 JOBS=${FUZZ_JOBS:-$(nproc)}
 ALL_TARGETS=(fuzz_label_selector fuzz_field_selector fuzz_options fuzz_yaml fuzz_schema_decode
              fuzz_patch fuzz_docker_ref fuzz_image_metadata fuzz_imagestream
-             fuzz_route fuzz_content_negotiation fuzz_signature fuzz_signature_gpg)
+             fuzz_route fuzz_content_negotiation fuzz_signature fuzz_signature_gpg
+             fuzz_registry_auth fuzz_registry_manifest)
 # Targets that also link the rest of the server (libias_fuzz_api.a): what they call lives in
 # api/ files that reach the store and the HTTP layer (request.c, kinds.c, image_kinds.c).
 API_TARGETS=" fuzz_route fuzz_content_negotiation "
@@ -39,7 +40,7 @@ command -v "$CC" >/dev/null || { echo "run.sh: $CC not found (install clang)" >&
 # links only this unless listed in API_TARGETS. The image/ files that call the object API
 # or the call context (the kind table's hooks, the virtual resources' handlers: image/
 # sits above api/) are not pure; they are found by what they call.
-PURE_SRCS=(src/util/*.c src/schema/*.c
+PURE_SRCS=(src/util/*.c src/schema/*.c $(grep -L 'curl/curl.h' src/importer/*.c)
            $(grep -L -e 'api_obj_' -e 'api_call_' -e 'api_kind_find' -e 'api_authorize' -e 'api_view' \
                -e 'api_meta_prepare' src/image/*.c)
            src/api/selector.c src/api/options.c src/api/objectmeta.c

@@ -1,0 +1,42 @@
+/* The registry client proper, on top of reg_http: ping /v2/, follow the auth challenge
+ * (anonymous, Basic, Bearer token from the realm with scope repository:<name>:pull, cached
+ * until expires_in), retry anonymously when a credential is rejected, then HEAD the
+ * manifest and GET it only when its digest is not the known one. Asynchronous: the
+ * callback runs on the engine thread. */
+#ifndef IAS_REG_CLIENT_H
+#define IAS_REG_CLIENT_H
+
+#include "importer/importer.h"
+#include "importer/reg_http.h"
+
+typedef struct reg_client reg_client_t;
+
+typedef struct {
+    const char *registry;     /* API host[:port] (reg_api_host applied by the caller) */
+    const char *repository;   /* path on the registry (reg_repo_path) */
+    const char *reference;    /* tag or digest */
+    const char *known_digest; /* digest of the last import, or NULL: unchanged costs one HEAD */
+    const char *username, *password; /* NULL: anonymous */
+    bool insecure;            /* plain http:// (and no TLS verification for the token realm) */
+    long timeout_ms;          /* per request; 0 -> engine default */
+} reg_manifest_req_t;
+
+typedef struct {
+    int status;          /* final HTTP status (0 on a transport failure) */
+    const char *error;   /* NULL on success, else a message for the image's status */
+    bool unchanged;      /* HEAD digest == known_digest: no GET was made */
+    const char *digest;  /* the manifest's digest (from HEAD, or computed from the body) */
+    const reg_manifest_t *manifest; /* parsed, when fetched */
+    const char *body;    /* raw manifest, when fetched */
+    size_t body_len;
+} reg_manifest_result_t;
+
+typedef void (*reg_manifest_done_fn)(void *ctx, const reg_manifest_result_t *r);
+
+reg_client_t *reg_client_new(const reg_http_opts_t *o);
+void reg_client_free(reg_client_t *c);
+int reg_client_get_manifest(reg_client_t *c, const reg_manifest_req_t *req, reg_manifest_done_fn cb, void *ctx);
+/* The engine, for counters in tests. */
+reg_http_t *reg_client_http(reg_client_t *c);
+
+#endif
