@@ -47,7 +47,7 @@ static void check_accept(const char *h)
 static void check_content_type(const char *h)
 {
     int b = api_content_type_kind(h), p = api_patch_type(h);
-    FUZZ_CHECK(b == -1 || b == CT_BODY_JSON || b == CT_BODY_YAML);
+    FUZZ_CHECK(b == -1 || b == CT_BODY_JSON || b == CT_BODY_YAML || b == CT_BODY_PROTOBUF);
     FUZZ_CHECK(p == -1 || p == PT_MERGE || p == PT_JSON || p == PT_STRATEGIC || p == PT_APPLY);
     /* a body type that is also a patch type: only application/apply-patch+yaml */
     if (b >= 0 && p >= 0)
