@@ -208,7 +208,7 @@ static void route_resource(api_t *a, http_req_t *h, const char *rest, const char
         dispatch_stored(r);
     else if (strcmp(r->verb, "watch") == 0 && !r->sub)   /* kinds.c: only derived kinds list it */
         dispatch_watch(r);
-    else if (!r->api->barrier && get_memo_eligible(r) && get_memo_serve(r))
+    else if (!r->api->barrier && get_memo_eligible(r) && get_memo_serve(r, false))
         api_req_free(r);   /* answered from memory: the embedded store's cache is current */
     else
         api_defer(r, verb_virtual);

@@ -172,7 +172,9 @@ typedef struct get_memo get_memo_t;
 get_memo_t *get_memo_new(void);
 void get_memo_free(get_memo_t *m);
 bool get_memo_eligible(const api_req_t *r);
-bool get_memo_serve(api_req_t *r);
+/* consistent: first a consistent read of each cache the kept answer depends on (etcd, pool
+ * threads only); false: the caches are known current (embedded store, event loop). */
+bool get_memo_serve(api_req_t *r, bool consistent);
 void get_memo_keep(api_req_t *r, const json_t *answer, const char *json, size_t len);
 
 void object_locks_init(api_t *a);

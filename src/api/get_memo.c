@@ -76,7 +76,7 @@ static size_t slot_of(const char *key)
     return (size_t)(h % MEMO_SLOTS);
 }
 
-bool get_memo_serve(api_req_t *r)
+bool get_memo_serve(api_req_t *r, bool consistent)
 {
     get_memo_t *m = r->api->get_memo;
     char *key = memo_key(r);
@@ -92,6 +92,13 @@ bool get_memo_serve(api_req_t *r)
     if (!e)
         return false;
     bool current = true;
+    /* etcd: each cache the answer depends on must have caught up with the store first (a
+     * consistent read, on the pool); the embedded store's caches are always current */
+    for (size_t i = 0; i < e->ndeps && current && consistent; i++)
+        if (api_consistent_read(&r->call, e->dep_kind[i]->cache) != 0) {
+            apierr_clear(&r->call.err);   /* the slow path meets and reports the same */
+            current = false;
+        }
     for (size_t i = 0; i < e->ndeps && current; i++) {
         cache_obj_t *o = cache_get(e->dep_kind[i]->cache, e->dep_key[i]);
         current = o && o->mod_rev == e->dep_rev[i];

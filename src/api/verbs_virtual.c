@@ -41,22 +41,11 @@ static bool json_matches(const kind_def_t *k, label_selector_t *ls, field_select
     return ok;
 }
 
-/* A memo hit after a consistent read of every stored kind (etcd: the batched barrier;
- * on the embedded store the router already tried on the event loop). */
-static bool memo_hit(api_req_t *r)
-{
-    for (size_t i = 0; i < r->api->nkinds; i++)
-        if (kind_is_stored(&r->api->kinds[i]) && api_consistent_read(&r->call, r->api->kinds[i].cache) != 0) {
-            apierr_clear(&r->call.err);
-            return false;
-        }
-    return get_memo_serve(r);
-}
-
 static void virtual_get(api_req_t *r)
 {
     bool memo = get_memo_eligible(r);
-    if (memo && r->api->barrier && memo_hit(r))
+    /* on the embedded store the router already tried the memo on the event loop */
+    if (memo && r->api->barrier && get_memo_serve(r, true))
         return;
     json_t *obj = r->kind->virt->get(&r->call, r->ns, r->name);
     if (!obj) {
