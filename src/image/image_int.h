@@ -81,6 +81,9 @@ void img_fill_manifest_list(json_t *img);
 char *is_internal_repository(const image_ctx_t *ctx, const json_t *obj, bool default_ns);
 char *is_public_repository(const image_ctx_t *ctx, const json_t *obj);
 void is_set_status_repos(const image_ctx_t *ctx, json_t *obj, json_t *status, bool default_ns);
+/* The ImageStreamImage id rule (§3.6): image starts with id, or is a valid digest whose
+ * hex part does. */
+bool is_image_matches(const char *image, const char *id);
 /* The TagReference rules of §3.8 with field paths under prefix ("spec.tags[latest]",
  * "tag", "spec"): from kind/name, scheduling, reference policy, import mode. */
 void is_tag_ref_validate(const json_t *ref, const char *prefix, ferrs_t *errs);

@@ -61,7 +61,7 @@ bool imagestream_add_tag_event(json_t *obj, const char *tag, const json_t *event
 }
 
 /* ---- ImageStreamImage resolution ---- */
-static bool image_matches(const char *image, const char *id)
+bool is_image_matches(const char *image, const char *id)
 {
     if (str_has_prefix(image, id))
         return true;
@@ -105,7 +105,7 @@ static json_t *image_event(const json_t *src, const char *id, const char *now, j
     json_array_foreach(json_object_get(json_object_get(src, "status"), "tags"), i, t) {
         json_array_foreach(json_object_get(t, "items"), j, e) {
             const char *img = ij_str(e, "image");
-            if (image_matches(img, id))
+            if (is_image_matches(img, id))
                 json_object_set_new(found, img, json_true());
         }
     }

@@ -127,8 +127,7 @@ static bool pinned(const json_t *obj, const char *image)
             const char *at = strchr(fname, '@'), *id = at ? at + 1 : fname;
             if (at && (strlen(is_name(obj)) != (size_t)(at - fname) || strncmp(fname, is_name(obj), (size_t)(at - fname))))
                 continue;
-            const char *colon = strchr(image, ':');
-            if (*id && (str_has_prefix(image, id) || (colon && str_has_prefix(colon + 1, id))))
+            if (*id && is_image_matches(image, id))
                 return true;
         } else if (!strcmp(kind, "DockerImage")) {
             const char *at = strrchr(fname, '@');
