@@ -83,6 +83,14 @@ struct api_call {
     char **warnings;
     size_t nwarnings;
     apierr_t err;
+    /* suspended calls (api_call_suspend) */
+    bool suspended;
+    atomic_int holds;                /* suspended: the handler's return and api_call_finish;
+                                        the last of the two frees the request */
+    bool answered;                   /* the transport answered already (pool full / down) */
+    struct api_req *req;             /* the request the call belongs to, NULL for api_call_new */
+    api_executor_fn exec;
+    void *exec_ctx;
 };
 
 /* api_obj_list that also reports the revision of the snapshot it listed. */

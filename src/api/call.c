@@ -52,6 +52,56 @@ apierr_t *api_call_err(api_call_t *c) { return &c->err; }
 void api_call_set_code(api_call_t *c, int code) { c->code = code; }
 const char *api_call_precondition_uid(api_call_t *c) { return c->precond_uid; }
 
+/* ---- suspended calls ---- */
+void api_call_suspend(api_call_t *c)
+{
+    c->suspended = true;
+    if (c->req)
+        atomic_store(&c->holds, 2);
+}
+bool api_call_suspended(const api_call_t *c) { return c->suspended; }
+
+void api_call_set_executor(api_call_t *c, api_executor_fn exec, void *ctx)
+{
+    c->exec = exec;
+    c->exec_ctx = ctx;
+}
+
+typedef struct resume {
+    api_call_t *c;
+    api_resume_fn fn;
+    void *arg;
+} resume_t;
+
+static void resume_run(http_req_t *h, void *arg)
+{
+    (void)h;
+    resume_t t = *(resume_t *)arg;
+    free(arg);
+    t.fn(t.c, t.arg);
+}
+
+void api_call_resume(api_call_t *c, api_resume_fn fn, void *arg)
+{
+    if (!c->req || !c->req->http) {
+        if (c->exec)
+            c->exec(c->exec_ctx, c, fn, arg);
+        else
+            fn(c, arg);
+        return;
+    }
+    resume_t *t = xmalloc(sizeof *t);
+    *t = (resume_t){c, fn, arg};
+    if (http_defer(c->req->http, resume_run, t) != 0) {
+        /* the transport answered (429 / 503): fn only cleans up */
+        free(t);
+        c->answered = true;
+        if (!apierr_is_set(&c->err))
+            apierr_set(&c->err, APIERR_UNAVAILABLE, "the server is shutting down or overloaded");
+        fn(c, arg);
+    }
+}
+
 void api_call_warn(api_call_t *c, const char *msg)
 {
     for (size_t i = 0; i < c->nwarnings; i++)

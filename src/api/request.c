@@ -11,6 +11,7 @@ api_req_t *api_req_new(api_t *a, http_req_t *h)
     r->api = a;
     r->http = h;
     api_call_init(&r->call, a, h ? api_request_user(a, h) : &api_user_anonymous);
+    r->call.req = r;
     return r;   /* r->opt: req_options_parse sets every default */
 }
 

@@ -216,6 +216,26 @@ void api_call_set_code(api_call_t *c, int code);
 const char *api_call_precondition_uid(api_call_t *c);
 void api_call_warn(api_call_t *c, const char *msg);
 
+/* ---- calls that wait on something other than the store ----
+ * A virtual create that waits on a remote peer (an ImageStreamImport waits on registries)
+ * must not hold a pool thread meanwhile. Its handler calls api_call_suspend(c), starts the
+ * work and returns NULL; api/ then keeps the request open. Later, from any thread (the
+ * registry client's), the domain calls api_call_resume(c, fn, arg): fn(c, arg) runs
+ * exactly once on a thread that may block on the store — the pool for a request; for a
+ * call of api_call_new, the executor set with api_call_set_executor, else the calling
+ * thread. When the pool cannot take it (full, or shutting down) fn still runs, on the
+ * calling thread, with the call's error already set (429/503, answered to the client):
+ * it must then only clean up. A suspended request ends with api_call_finish(c, res): res
+ * (stolen) is what create would have returned (NULL: the call's error is answered). For a
+ * call of api_call_new, api_call_finish only drops res: its owner handles completion. */
+typedef void (*api_resume_fn)(api_call_t *c, void *arg);
+typedef void (*api_executor_fn)(void *ctx, api_call_t *c, api_resume_fn fn, void *arg);
+void api_call_suspend(api_call_t *c);
+bool api_call_suspended(const api_call_t *c);
+void api_call_resume(api_call_t *c, api_resume_fn fn, void *arg);
+void api_call_finish(api_call_t *c, json_t *res);
+void api_call_set_executor(api_call_t *c, api_executor_fn exec, void *ctx);
+
 /* Asks the authorizer on behalf of the call's user; 0 if allowed, else -1 with a 403
  * Forbidden in the call's error (kube-apiserver's message). */
 int api_authorize(api_call_t *c, const char *verb, const char *group, const char *resource,

@@ -90,8 +90,30 @@ static json_t *body_object(api_req_t *r)
     return obj;
 }
 
+/* A suspended request is freed by the last of its handler's return and api_call_finish. */
+static void release_suspended(api_req_t *r)
+{
+    if (atomic_fetch_sub(&r->call.holds, 1) == 1)
+        api_req_free(r);
+}
+
+static void respond_result(api_req_t *r, int code, json_t *res)
+{
+    if (r->call.code)
+        code = r->call.code;
+    if (res)
+        respond_obj(r, code, res);
+    else
+        api_respond_error(r);
+}
+
 static void finish(api_req_t *r, int code, json_t *res)
 {
+    if (atomic_load(&r->call.holds) > 0) { /* suspended: api_call_finish answers */
+        json_decref(res);
+        release_suspended(r);
+        return;
+    }
     if (r->call.code)
         code = r->call.code;
     if (res)
@@ -111,6 +133,20 @@ void verb_create(http_req_t *h, void *arg)
         res = api_obj_create(&r->call, r->kind, r->ns, obj);
     json_decref(obj);
     finish(r, 201, res);
+}
+
+void api_call_finish(api_call_t *c, json_t *res)
+{
+    api_req_t *r = c->req;
+    if (!r) {
+        json_decref(res);
+        return;
+    }
+    if (c->answered)
+        json_decref(res);
+    else
+        respond_result(r, 201, res);
+    release_suspended(r);
 }
 
 void verb_update(http_req_t *h, void *arg)
