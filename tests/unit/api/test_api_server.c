@@ -460,6 +460,47 @@ static const forbidden_case_t forbidden[] = {
     {"POST", "/version", NULL, "{}", "forbidden: " U "post path \"/version\""},
 };
 
+/* A create that waits on something else (api_call_suspend) holds no pool thread: with
+ * more such creates waiting than the pool has threads (8), a request that needs the pool
+ * is still answered; once released, every create answers 201. */
+#define ASYNC_N 12
+static void *async_post(void *arg)
+{
+    int i = (int)(intptr_t)arg;
+    char body[256];
+    snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"w1:a%d\",\"annotations\":{\"async\":\"1\",\"value\":\"v%d\"}}}",
+             i, i);
+    resp_t r = req("POST", NS "/widgettags", NULL, body, NULL);
+    intptr_t code = r.code;
+    resp_free(&r);
+    return (void *)code;
+}
+
+static void test_virtual_suspended(void **state)
+{
+    (void)state;
+    create_widget("ns", "w1", NULL, "round");
+    json_decref(expect(201, "POST", NS "/widgettags", NULL, "{\"metadata\":{\"name\":\"w1:t1\"}}"));
+    tk_async_release(false);
+    pthread_t t[ASYNC_N];
+    for (int i = 0; i < ASYNC_N; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, async_post, (void *)(intptr_t)i), 0);
+    for (int i = 0; i < 1000 && tk_async_waiting() < ASYNC_N; i++)
+        usleep(10000);
+    assert_int_equal(tk_async_waiting(), ASYNC_N);
+    /* a virtual GET runs on the pool: it is answered while the creates wait */
+    json_decref(expect(200, "GET", NS "/widgettags/w1:t1", NULL, NULL));
+    tk_async_release(true);
+    for (int i = 0; i < ASYNC_N; i++) {
+        void *code;
+        pthread_join(t[i], &code);
+        assert_int_equal((int)(intptr_t)code, 201);
+    }
+    json_t *w = expect(200, "GET", NS "/widgettags/w1:a7", NULL, NULL);
+    assert_string_equal(js(w, "metadata.annotations.value"), "v7");
+    json_decref(w);
+}
+
 static void test_forbidden(void **state)
 {
     create_widget("ns", "x", NULL, "round");
@@ -760,6 +801,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_patch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_virtual, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_virtual_suspended, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forbidden, setup, teardown),
         cmocka_unit_test_setup_teardown(test_authz_attrs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forbidden_namespace, setup, teardown),

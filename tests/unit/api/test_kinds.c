@@ -1,6 +1,7 @@
 /* The test domain's kind table (see test_kinds.h). Reuses existing schemas so that no new
  * schema data is needed: widgets are ImageSignatures in shape, widgettags ImageTags,
  * gadgets and fillers Images. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,9 +264,74 @@ static json_t *tag_write(api_call_t *c, const char *ns, const char *name, const 
     return out;
 }
 
+/* An annotation "async" makes the create suspend (api_call_suspend): a thread of its own
+ * waits for tk_async_release(), as a registry would be waited on, then resumes the call and
+ * the create runs on the pool. */
+static pthread_mutex_t async_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t async_cv = PTHREAD_COND_INITIALIZER;
+static int async_waiting;
+static bool async_released;
+
+typedef struct async_create {
+    api_call_t *c;
+    char *ns, *name;
+    json_t *obj;
+} async_create_t;
+
+static void async_resumed(api_call_t *c, void *arg)
+{
+    async_create_t *a = arg;
+    json_t *res = apierr_is_set(api_call_err(c)) ? NULL : tag_write(c, a->ns, a->name, a->obj, TAG_CREATE);
+    api_call_finish(c, res);
+    free(a->ns);
+    free(a->name);
+    json_decref(a->obj);
+    free(a);
+}
+
+static void *async_waiter(void *arg)
+{
+    async_create_t *a = arg;
+    pthread_mutex_lock(&async_mu);
+    async_waiting++;
+    pthread_cond_broadcast(&async_cv);
+    while (!async_released)
+        pthread_cond_wait(&async_cv, &async_mu);
+    async_waiting--;
+    pthread_mutex_unlock(&async_mu);
+    api_call_resume(a->c, async_resumed, a);
+    return NULL;
+}
+
+int tk_async_waiting(void)
+{
+    pthread_mutex_lock(&async_mu);
+    int n = async_waiting;
+    pthread_mutex_unlock(&async_mu);
+    return n;
+}
+
+void tk_async_release(bool released)
+{
+    pthread_mutex_lock(&async_mu);
+    async_released = released;
+    pthread_cond_broadcast(&async_cv);
+    pthread_mutex_unlock(&async_mu);
+}
+
 static json_t *wt_create(api_call_t *c, const char *ns, json_t *obj)
 {
     const char *name = json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
+    if (json_object_get(json_object_get(json_object_get(obj, "metadata"), "annotations"), "async")) {
+        async_create_t *a = malloc(sizeof *a);
+        *a = (async_create_t){c, strdup(ns), strdup(name ? name : ""), json_incref(obj)};
+        api_call_suspend(c);
+        pthread_t t;
+        if (pthread_create(&t, NULL, async_waiter, a) != 0)
+            abort();
+        pthread_detach(t);
+        return NULL;
+    }
     return tag_write(c, ns, name ? name : "", obj, TAG_CREATE);
 }
 

@@ -11,6 +11,8 @@
  *              <widget>; the value travels as annotation "value". Handlers read and write
  *              widgets through api_obj_get/list/mutate; create asks api_authorize("update",
  *              widgets) on behalf of the request's user.
+ *              An annotation "async" suspends the create (api_call_suspend) until
+ *              tk_async_release(true): tk_async_waiting() counts the creates waiting.
  *  widgetconditions  virtual, derived from widgets (virt->source + expand): one item per
  *              entry of a widget's conditions, "<widget>:<type>", labels widget=<widget> and
  *              status=<condition status>, status.conditions = [that condition]; verbs get
@@ -30,5 +32,8 @@
 
 const api_kind_t *test_kinds(size_t *n);
 const api_kind_t *test_kinds_many(size_t *n);   /* test_kinds + 14 fillers */
+
+int tk_async_waiting(void);
+void tk_async_release(bool released);
 
 #endif
