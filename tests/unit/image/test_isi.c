@@ -3,6 +3,8 @@
  * (embedded store in a temp dir) with fake registry operations that answer at once. */
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
+#include <pthread.h>
+#include <time.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -116,6 +118,49 @@ static int fake_list(void *ctx, const reg_tags_req_t *req, reg_tags_done_fn cb, 
 }
 
 static const isi_registry_ops_t fake_ops = {.fetch_image = fake_fetch, .list_tags = fake_list, .ctx = &FK};
+
+/* The same answers from threads of their own, as the real client's engine thread does. */
+typedef struct deferred {
+    reg_fetch_req_t req;
+    char reference[128];
+    reg_fetch_done_fn cb;
+    void *cbctx;
+} deferred_t;
+static pthread_mutex_t fk_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void *deferred_main(void *arg)
+{
+    deferred_t *d = arg;
+    struct timespec ts = {0, 2000000};
+    nanosleep(&ts, NULL);
+    /* FK's counters are the fake's own: the lock serialises them (and the callback) */
+    pthread_mutex_lock(&fk_mu);
+    fake_fetch(&FK, &d->req, d->cb, d->cbctx);
+    pthread_mutex_unlock(&fk_mu);
+    free(d);
+    return NULL;
+}
+
+static int threaded_fetch(void *ctx, const reg_fetch_req_t *req, reg_fetch_done_fn cb, void *cbctx)
+{
+    deferred_t *d = calloc(1, sizeof *d);
+    d->req = *req;
+    snprintf(d->reference, sizeof d->reference, "%s", req->reference);
+    d->req.reference = d->reference;
+    d->req.known_digest = NULL;
+    d->req.registry = "";
+    d->req.repository = "r";
+    d->req.prefer_arch = d->req.prefer_os = NULL;
+    d->req.username = d->req.password = NULL;
+    d->cb = cb;
+    d->cbctx = cbctx;
+    pthread_t t;
+    pthread_create(&t, NULL, deferred_main, d);
+    pthread_detach(t);
+    return 0;
+}
+
+static const isi_registry_ops_t threaded_ops = {.fetch_image = threaded_fetch, .list_tags = fake_list, .ctx = &FK};
 
 /* ---- the server side ---- */
 typedef struct fixture {
@@ -705,6 +750,59 @@ static void test_run_pull_secret(void **state)
     json_decref(o.res);
 }
 
+typedef struct waiter {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+    json_t *res;
+} waiter_t;
+
+static void on_done_async(api_call_t *c, json_t *result, void *arg)
+{
+    waiter_t *w = arg;
+    pthread_mutex_lock(&w->mu);
+    w->res = result;
+    w->done = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* 40 images answered from 40 threads: the run collects them all (ASan/TSan-clean refcount
+ * and job list), at most ISI_MAX_INFLIGHT at once, and completes once. */
+static void test_run_threaded(void **state)
+{
+    F->icfg.registry = &threaded_ops;
+    buf_t b;
+    buf_init(&b);
+    for (int i = 0; i < 40; i++)
+        buf_printf(&b, "%s{\"from\":{\"kind\":\"DockerImage\",\"name\":\"a:t%d\"},\"to\":{\"name\":\"t%d\"}}",
+                   i ? "," : "", i, i);
+    char *images = buf_steal(&b);
+    char *t = isi_text("th", true, images);
+    free(images);
+    json_t *isi = json_loads(t, 0, NULL);
+    free(t);
+    api_call_t *c = api_call_new(F->api, &api_user_anonymous, "test");
+    waiter_t w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, NULL};
+    isi_run(c, "ns", isi, NULL, on_done_async, &w);
+    json_decref(isi);
+    pthread_mutex_lock(&w.mu);
+    while (!w.done)
+        pthread_cond_wait(&w.cv, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+    api_call_free(c);
+    assert_non_null(w.res);
+    json_t *imgs = json_object_get(json_object_get(w.res, "status"), "images");
+    assert_int_equal(json_array_size(imgs), 40);
+    for (size_t i = 0; i < 40; i++)
+        assert_string_equal(ij_str(json_object_get(json_array_get(imgs, i), "status"), "status"), "Success");
+    assert_int_equal(FK.fetches, 40);
+    json_decref(w.res);
+    json_t *s = get_obj("imagestreams", "ns", "th");
+    assert_int_equal(json_array_size(json_object_get(json_object_get(s, "spec"), "tags")), 40);
+    json_decref(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -723,6 +821,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_run_preserve_and_prefer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_repository, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_pull_secret, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_threaded, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
