@@ -750,6 +750,39 @@ static void test_run_pull_secret(void **state)
     json_decref(o.res);
 }
 
+/* case 49: one digest in two modes is fetched twice; case 42/58: the same image under two
+ * references is reported by both and created once; §4.6: a digest entry (no `to`) is not
+ * persisted and keeps its manifest only when asked */
+static void test_run_dedup_and_manifests(void **state)
+{
+    char *imgs = xasprintf("{\"from\":{\"kind\":\"DockerImage\",\"name\":\"x@%s\"},\"importPolicy\":{\"importMode\":"
+                           "\"PreserveOriginal\"}},{\"from\":{\"kind\":\"DockerImage\",\"name\":\"x@%s\"}},"
+                           "{\"from\":{\"kind\":\"DockerImage\",\"name\":\"x@%s\"},\"includeManifest\":true},"
+                           "{\"from\":{\"kind\":\"DockerImage\",\"name\":\"x:a\"},\"to\":{\"name\":\"a\"}},"
+                           "{\"from\":{\"kind\":\"DockerImage\",\"name\":\"x:b\"},\"to\":{\"name\":\"b\"}},"
+                           "{\"from\":{\"kind\":\"DockerImage\",\"name\":\"x:c\"},\"to\":null,\"includeManifest\":true}",
+                           d_amd, d_amd, d_amd);
+    char *t = isi_text("dd", true, imgs);
+    free(imgs);
+    outcome_t o = run_json(t, false);
+    free(t);
+    assert_non_null(o.res);
+    assert_int_equal(FK.fetches, 5);   /* the second Legacy digest entry shares the first's fetch */
+    json_t *st = json_object_get(json_object_get(o.res, "status"), "images");
+    for (size_t i = 0; i < 6; i++)
+        assert_string_equal(ij_str(json_object_get(json_array_get(st, i), "status"), "status"), "Success");
+    assert_string_equal(ij_str(json_array_get(st, 1), "tag"), "");
+    assert_string_equal(ij_str(json_object_get(json_array_get(st, 2), "image"), "dockerImageManifest"), man_amd);
+    assert_null(json_object_get(json_object_get(json_array_get(st, 1), "image"), "dockerImageManifest"));
+    assert_null(json_object_get(json_object_get(json_array_get(st, 3), "image"), "dockerImageManifest"));
+    json_t *s = get_obj("imagestreams", "ns", "dd");
+    assert_non_null(is_spec_tag(s, "a"));
+    assert_non_null(is_spec_tag(s, "b"));
+    assert_non_null(is_spec_tag(s, "c"));   /* to: null is defaulted from the tag (§0.6) */
+    json_decref(s);
+    json_decref(o.res);
+}
+
 typedef struct waiter {
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -822,6 +855,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_run_repository, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_pull_secret, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_threaded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_dedup_and_manifests, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
