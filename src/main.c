@@ -44,6 +44,15 @@ static void usage(FILE *f)
             "  --registry-auth-file FILE        docker config.json with registry credentials for imports,\n"
             "                                   tried after the namespace's pull secrets; read again by\n"
             "                                   every import (checked at startup)\n"
+"  --max-images-bulk-imported-per-repository N\n"
+            "                                   tags a repository import takes (default 50, -1 = all,\n"
+            "                                   0 = no tag listing)\n"
+            "  --allowed-registries-for-import HOST[:PORT],...\n"
+            "                                   registries imports may use (default: any)\n"
+            "  --insecure-registries HOST[:PORT],...\n"
+            "                                   registries imports may reach over plain http or\n"
+            "                                   unverified TLS\n"
+            "  --registry-ca-file FILE          extra CA certificates trusted for registries\n"
             "  --compact-retain N               revisions of history kept by compaction (default 10000)\n"
             "  --compact-interval SECONDS       automatic compaction period, 0 = off (default 60;\n"
             "                                   on etcd only the elected leader compacts)\n"
@@ -62,6 +71,7 @@ enum {
     OPT_MAX_TAG_HISTORY,
     OPT_SIG_KEYRING,
     OPT_REGISTRY_AUTH_FILE,
+    OPT_MAX_BULK, OPT_ALLOWED_REGISTRIES, OPT_INSECURE_REGISTRIES, OPT_REGISTRY_CA,
 };
 
 static int parse_int(const char *flag, const char *v, long long min, long long *out)
@@ -100,13 +110,18 @@ int main(int argc, char **argv)
         {"leader-lease-duration", required_argument, NULL, OPT_LEASE},
         {"signature-keyring", required_argument, NULL, OPT_SIG_KEYRING},
         {"registry-auth-file", required_argument, NULL, OPT_REGISTRY_AUTH_FILE},
+        {"max-images-bulk-imported-per-repository", required_argument, NULL, OPT_MAX_BULK},
+        {"allowed-registries-for-import", required_argument, NULL, OPT_ALLOWED_REGISTRIES},
+        {"insecure-registries", required_argument, NULL, OPT_INSECURE_REGISTRIES},
+        {"registry-ca-file", required_argument, NULL, OPT_REGISTRY_CA},
         {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
     };
     http_config_t hcfg = {.listen = "127.0.0.1:8080"};
     store_options_t sopt = {.data_dir = "./data", .compact_retain = 10000, .compact_interval_s = 60};
-    image_config_t icfg = {.default_import_mode = "Legacy"};
+    image_config_t icfg = {.default_import_mode = "Legacy", .max_images_bulk = 50};
+    const char *registry_ca = NULL;
     api_config_t acfg = {.domain = &icfg};
     acfg.kinds = image_kinds(&acfg.nkinds);
     store_etcd_options_t eopt = {.key_prefix = "/image-apiserver", .timeout_ms = 5000};
@@ -133,6 +148,22 @@ int main(int argc, char **argv)
             break;
         }
         case OPT_PUBLIC_REGISTRY: icfg.public_registry_hostname = optarg; break;
+        case OPT_MAX_BULK:
+            if (parse_int("--max-images-bulk-imported-per-repository", optarg, -1, &n) || n > 100000) {
+                fprintf(stderr, "image-apiserver: --max-images-bulk-imported-per-repository must be -1 to 100000\n");
+                return 2;
+            }
+            icfg.max_images_bulk = (int)n;
+            break;
+        case OPT_ALLOWED_REGISTRIES: icfg.allowed_registries = optarg; break;
+        case OPT_INSECURE_REGISTRIES: icfg.insecure_registries = optarg; break;
+        case OPT_REGISTRY_CA:
+            if (access(optarg, R_OK) != 0) {
+                fprintf(stderr, "image-apiserver: --registry-ca-file: cannot read %s\n", optarg);
+                return 2;
+            }
+            registry_ca = optarg;
+            break;
         case OPT_IMPORT_MODE:
             if (strcmp(optarg, "Legacy") && strcmp(optarg, "PreserveOriginal")) {
                 fprintf(stderr, "image-apiserver: --default-import-mode must be Legacy or PreserveOriginal\n");
@@ -212,6 +243,7 @@ int main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
+    (void)registry_ca;   /* the registry client takes it (reg_http_opts_t.ca_file) */
     if (optind < argc) {
         fprintf(stderr, "image-apiserver: unexpected argument %s\n", argv[optind]);
         usage(stderr);

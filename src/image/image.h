@@ -17,6 +17,9 @@
 /* The OpenPGP engine that reads signature contents (sig_gpg.c). */
 typedef struct sig_verifier sig_verifier_t;
 
+/* The registry side of imports (isi.h). */
+struct isi_registry_ops;
+
 typedef struct image_config {
     const char *registry_hostname;         /* internal, NULL if unset (--registry-hostname) */
     const char *public_registry_hostname;  /* external, NULL if unset */
@@ -25,6 +28,15 @@ typedef struct image_config {
     const sig_verifier_t *signatures;      /* NULL: signature contents are not read */
     const char *registry_auth_file;        /* docker config.json read per import, NULL if unset
                                               (--registry-auth-file, credentials.h) */
+    /* ImageStreamImport (isi.h, docs/imagestreamimport.md) */
+    const struct isi_registry_ops *registry; /* NULL: every fetch fails "no registry client" */
+    int max_images_bulk;                   /* tags imported per repository import: 50 by
+                                              default, -1 unlimited, 0 no listing
+                                              (--max-images-bulk-imported-per-repository) */
+    const char *allowed_registries;        /* "host[:port],..." or NULL: any registry
+                                              (--allowed-registries-for-import) */
+    const char *insecure_registries;       /* "host[:port],...": http / unverified TLS allowed
+                                              (--insecure-registries) */
 } image_config_t;
 
 /* What a strategy may need from outside during one request. */

@@ -7,6 +7,7 @@
 #include "api/resource.h"
 #include "image/image.h"
 #include "image/image_int.h"
+#include "image/isi_int.h"
 #include "image/secret.h"
 #include "image/tags_int.h"
 
@@ -131,6 +132,9 @@ static const api_table_col_t isimage_columns[] = {
     {"Image Name", "string", "", "Name of the image.", 1, false},
 };
 
+/* ImageStreamImport (isi.c) */
+static const api_virtual_ops_t isi_ops = {.create = isi_create};
+
 static const api_kind_t kind_table[] = {
     {
         .resource = "images", .singular = "image", .kind = "Image", .list_kind = "ImageList",
@@ -180,6 +184,10 @@ static const api_kind_t kind_table[] = {
         .resource = "imagestreamimages", .singular = "imagestreamimage", .kind = "ImageStreamImage",
         .schema = &schema_image_stream_image, .namespaced = true, .verbs = "get", .short_names = isimage_short,
         .columns = isimage_columns, .ncolumns = 4, .table_cells = isimage_table_cells, .virt = &isimage_ops,
+    },
+    {
+        .resource = "imagestreamimports", .singular = "imagestreamimport", .kind = "ImageStreamImport",
+        .schema = &schema_image_stream_import, .namespaced = true, .verbs = "create", .virt = &isi_ops,
     },
     SECRET_KIND_ENTRY,   /* core v1 Secret (secret_kind.c) */
 };
