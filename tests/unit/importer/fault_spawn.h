@@ -3,7 +3,9 @@
 #ifndef IAS_TEST_FAULT_SPAWN_H
 #define IAS_TEST_FAULT_SPAWN_H
 
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -24,10 +26,19 @@ static int fault_spawn(const char *mode, pid_t *pid, int *stdin_fd)
     close(in[0]);
     close(out[1]);
     *stdin_fd = in[1];
+    /* the whole line: a read may be interrupted or return it in pieces */
     char line[32] = {0};
-    ssize_t n = read(out[0], line, sizeof line - 1);
+    size_t got = 0;
+    while (got < sizeof line - 1 && !memchr(line, '\n', got)) {
+        ssize_t n = read(out[0], line + got, sizeof line - 1 - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
     close(out[0]);
-    int port = n > 0 ? atoi(line) : 0;
+    int port = got ? atoi(line) : 0;
     return port > 0 ? port : -1;
 }
 
