@@ -11,6 +11,7 @@
 #include "api/api.h"
 #include "image/credentials.h"
 #include "image/image.h"
+#include "image/isi.h"
 #include "server/http.h"
 #include "storage/storage.h"
 #include "util/util.h"
@@ -84,6 +85,16 @@ static int parse_int(const char *flag, const char *v, long long min, long long *
     }
     *out = n;
     return 0;
+}
+
+static int registry_fetch(void *ctx, const reg_fetch_req_t *req, reg_fetch_done_fn cb, void *cbctx)
+{
+    return reg_fetch_image(ctx, req, cb, cbctx);
+}
+
+static int registry_tags(void *ctx, const reg_tags_req_t *req, reg_tags_done_fn cb, void *cbctx)
+{
+    return reg_list_tags(ctx, req, cb, cbctx);
 }
 
 int main(int argc, char **argv)
@@ -243,7 +254,6 @@ int main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
-    (void)registry_ca;   /* the registry client takes it (reg_http_opts_t.ca_file) */
     if (optind < argc) {
         fprintf(stderr, "image-apiserver: unexpected argument %s\n", argv[optind]);
         usage(stderr);
@@ -285,6 +295,12 @@ int main(int argc, char **argv)
         log_warn("image signatures will not be read: %s", sig_err);
     free(sig_err);
     icfg.signatures = sigv;
+
+    /* the registry client: its own thread; imports never wait on it (importer/reg_fetch.h) */
+    reg_http_opts_t ropt = {.ca_file = registry_ca};
+    reg_client_t *registry = reg_client_new(&ropt);
+    isi_registry_ops_t registry_ops = {.fetch_image = registry_fetch, .list_tags = registry_tags, .ctx = registry};
+    icfg.registry = &registry_ops;
 
     int rc = 1;
     store_t *store = NULL;
@@ -336,6 +352,7 @@ out:
     store_compactor_stop(compactor);
     store_election_stop(leader);   /* resigns: another replica takes over at once */
     api_free(api);
+    reg_client_free(registry);   /* after the server: imports still waiting get an error */
     if (store)
         store_close(store);
     sig_verifier_free(sigv);   /* removes gpg's temporary home */

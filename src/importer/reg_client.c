@@ -22,6 +22,7 @@ typedef struct entry {
 
 struct reg_client {
     reg_http_t *http;
+    uint64_t gets, heads;     /* requests submitted by method */
     pthread_mutex_t mu;
     entry_t *challenges, *tokens;
     size_t nchallenges, ntokens;
@@ -38,6 +39,12 @@ typedef struct {
     char *realm, *service;
     bool creds_dropped;       /* the credential was rejected: anonymous from now on */
     char *head_digest;
+    /* a raw GET (reg_client_get): the path after /v2/<repo>/ or an absolute URL on the
+       same registry, its bound and whether redirects are followed */
+    char *raw_path;
+    size_t raw_max;
+    bool raw_redirects;
+    reg_raw_done_fn raw_cb;
 } op_t;
 
 /* ---- caches ---- */
@@ -112,6 +119,7 @@ static void op_free(op_t *op)
     free(op->realm);
     free(op->service);
     free(op->head_digest);
+    free(op->raw_path);
     free(op);
 }
 
@@ -125,17 +133,32 @@ static void fail(op_t *op, int status, const char *fmt, const char *arg)
 {
     char msg[512];
     snprintf(msg, sizeof msg, fmt, arg);
+    if (op->raw_cb) {
+        reg_http_resp_t r = {.status = status, .error = msg, .content_type = "", .docker_digest = "",
+                             .www_authenticate = "", .link = "", .location = ""};
+        op->raw_cb(op->ctx, &r);
+        op_free(op);
+        return;
+    }
     reg_manifest_result_t r = {.status = status, .error = msg};
     finish(op, &r);
+}
+
+static void submit_ex(op_t *op, const char *method, const char *url, const char *accept, const char *auth,
+                      size_t max, bool redirects, reg_http_done_fn fn)
+{
+    reg_http_req_t rq = {.method = method, .url = url, .accept = accept, .authorization = auth, .max_body = max,
+                         .follow_redirects = redirects, .insecure = op->req.insecure,
+                         .timeout_ms = op->req.timeout_ms};
+    __atomic_add_fetch(!strcmp(method, "HEAD") ? &op->c->heads : &op->c->gets, 1, __ATOMIC_RELAXED);
+    if (reg_http_submit(op->c->http, &rq, fn, op) != 0)
+        fail(op, 0, "%s", "client shutting down");
 }
 
 static void submit(op_t *op, const char *method, const char *url, const char *accept, const char *auth,
                    size_t max, reg_http_done_fn fn)
 {
-    reg_http_req_t rq = {.method = method, .url = url, .accept = accept, .authorization = auth, .max_body = max,
-                         .insecure = op->req.insecure, .timeout_ms = op->req.timeout_ms};
-    if (reg_http_submit(op->c->http, &rq, fn, op) != 0)
-        fail(op, 0, "%s", "client shutting down");
+    submit_ex(op, method, url, accept, auth, max, false, fn);
 }
 
 static char *basic_auth(const char *user, const char *pass)
@@ -154,6 +177,17 @@ static void do_ping(op_t *op);
 static void do_token(op_t *op);
 static void do_head(op_t *op);
 static void do_get(op_t *op);
+static void do_raw(op_t *op);
+/* The step after authentication. */
+static void do_fetch(op_t *op)
+{
+    if (op->raw_cb)
+        return do_raw(op);
+    /* HEAD first only when it can save the GET: a digest to compare, and not by digest */
+    if (op->req.known_digest && *op->req.known_digest && !str_has_prefix(op->req.reference, "sha256:"))
+        return do_head(op);
+    do_get(op);
+}
 
 static const char *status_error(int status)
 {
@@ -173,7 +207,7 @@ static void fail_status(op_t *op, const reg_http_resp_t *r, const char *what)
     const char *e = status_error(r->status);
     char msg[128];
     if (!e) {
-        snprintf(msg, sizeof msg, "%s: registry returned status %d", what, r->status);
+        snprintf(msg, sizeof msg, "%s: received unexpected HTTP status: %d", what, r->status);
         e = msg;
     }
     fail(op, r->status, "%s", e);
@@ -259,7 +293,7 @@ static void on_token(void *ctx, const reg_http_resp_t *r)
     free(op->auth);
     op->auth = xasprintf("Bearer %s", t.token);
     reg_token_free(&t);
-    do_head(op);
+    do_fetch(op);
 }
 
 static void do_token(op_t *op)
@@ -269,17 +303,17 @@ static void do_token(op_t *op)
     if (op->scheme == REG_AUTH_BASIC) {
         if (has_creds(op))
             op->auth = basic_auth(op->req.username, op->req.password);
-        return do_head(op);
+        return do_fetch(op);
     }
     if (op->scheme != REG_AUTH_BEARER)
-        return do_head(op);
+        return do_fetch(op);
     char *key = token_key(op);
     char *tok = cache_get(op->c, &op->c->tokens, key);
     free(key);
     if (tok) {
         op->auth = xasprintf("Bearer %s", tok);
         free(tok);
-        return do_head(op);
+        return do_fetch(op);
     }
     char *scope = xasprintf("repository:%s:pull", op->req.repository);
     char *es = curl_easy_escape(NULL, scope, 0), *esv = curl_easy_escape(NULL, op->service, 0);
@@ -302,6 +336,25 @@ static bool retry_anonymously(op_t *op, const reg_http_resp_t *r)
     op->creds_dropped = true;
     do_token(op);
     return true;
+}
+
+/* ---- raw GET ---- */
+static void on_raw(void *ctx, const reg_http_resp_t *r)
+{
+    op_t *op = ctx;
+    if (retry_anonymously(op, r))
+        return;
+    op->raw_cb(op->ctx, r);
+    op_free(op);
+}
+
+static void do_raw(op_t *op)
+{
+    char *url = str_has_prefix(op->raw_path, "http://") || str_has_prefix(op->raw_path, "https://")
+                    ? xstrdup(op->raw_path)
+                    : xasprintf("%s/v2/%s/%s", op->base, op->req.repository, op->raw_path);
+    submit_ex(op, "GET", url, "application/json", op->auth, op->raw_max, op->raw_redirects, on_raw);
+    free(url);
 }
 
 static void on_head(void *ctx, const reg_http_resp_t *r)
@@ -345,7 +398,9 @@ static void on_get(void *ctx, const reg_http_resp_t *r)
     if (want && m.kind != REG_KIND_SCHEMA1 && strcmp(want, dg)) {
         reg_manifest_free(&m);
         char msg[256];
-        snprintf(msg, sizeof msg, "manifest digest mismatch: expected %s, got %s", want, dg);
+        snprintf(msg, sizeof msg,
+                 "content integrity error: the manifest retrieved with digest %s does not match the digest "
+                 "calculated from the content %s", want, dg);
         return fail(op, 200, "%s", msg);
     }
     reg_manifest_result_t res = {.status = 200,
@@ -391,11 +446,11 @@ static bool path_safe(const char *s)
     return true;
 }
 
-int reg_client_get_manifest(reg_client_t *c, const reg_manifest_req_t *req, reg_manifest_done_fn cb, void *ctx)
+static op_t *op_new(reg_client_t *c, const reg_manifest_req_t *req, void *ctx)
 {
     if (!path_safe(req->registry) || !path_safe(req->repository) || !path_safe(req->reference) ||
         strchr(req->registry, '/'))
-        return -1;
+        return NULL;
     op_t *op = xcalloc(1, sizeof *op);
     op->c = c;
     op->req = *req;
@@ -405,11 +460,49 @@ int reg_client_get_manifest(reg_client_t *c, const reg_manifest_req_t *req, reg_
     op->req.known_digest = xstrdup(req->known_digest);
     op->req.username = xstrdup(req->username);
     op->req.password = xstrdup(req->password);
-    op->cb = cb;
     op->ctx = ctx;
     op->base = xasprintf("%s://%s", req->insecure ? "http" : "https", req->registry);
+    return op;
+}
+
+int reg_client_get_manifest(reg_client_t *c, const reg_manifest_req_t *req, reg_manifest_done_fn cb, void *ctx)
+{
+    op_t *op = op_new(c, req, ctx);
+    if (!op)
+        return -1;
+    op->cb = cb;
     do_ping(op);
     return 0;
+}
+
+int reg_client_get(reg_client_t *c, const reg_manifest_req_t *req, const char *path, size_t max_body,
+                   bool follow_redirects, reg_raw_done_fn cb, void *ctx)
+{
+    reg_manifest_req_t r = *req;
+    if (!r.reference)
+        r.reference = "raw";
+    /* a relative path stays under /v2/<repo>/; an absolute URL must be on this registry */
+    bool abs = str_has_prefix(path, "http://") || str_has_prefix(path, "https://");
+    if (!abs && (!*path || strstr(path, "..") || path[0] == '/'))
+        return -1;
+    op_t *op = op_new(c, &r, ctx);
+    if (!op)
+        return -1;
+    if (abs && !str_has_prefix(path, op->base)) {
+        op_free(op);
+        return -1;
+    }
+    op->raw_path = xstrdup(path);
+    op->raw_max = max_body;
+    op->raw_redirects = follow_redirects;
+    op->raw_cb = cb;
+    do_ping(op);
+    return 0;
+}
+
+uint64_t reg_client_requests(reg_client_t *c, const char *method)
+{
+    return __atomic_load_n(!strcmp(method, "HEAD") ? &c->heads : &c->gets, __ATOMIC_RELAXED);
 }
 
 reg_client_t *reg_client_new(const reg_http_opts_t *o)

@@ -36,6 +36,13 @@ typedef void (*reg_manifest_done_fn)(void *ctx, const reg_manifest_result_t *r);
 reg_client_t *reg_client_new(const reg_http_opts_t *o);
 void reg_client_free(reg_client_t *c);
 int reg_client_get_manifest(reg_client_t *c, const reg_manifest_req_t *req, reg_manifest_done_fn cb, void *ctx);
+/* A GET of path under /v2/<repository>/ ("blobs/sha256:...", "tags/list"), or of an
+ * absolute URL on the same registry (a Link rel="next"), with the same ping and auth as a
+ * manifest (req's reference is ignored). The callback gets the raw response. -1 when the
+ * names or the path are unsafe (cb not called). */
+typedef void (*reg_raw_done_fn)(void *ctx, const reg_http_resp_t *r);
+int reg_client_get(reg_client_t *c, const reg_manifest_req_t *req, const char *path, size_t max_body,
+                   bool follow_redirects, reg_raw_done_fn cb, void *ctx);
 /* The engine, for counters in tests. */
 reg_http_t *reg_client_http(reg_client_t *c);
 
