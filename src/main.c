@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "controller/import_controller.h"
 #include "image/credentials.h"
 #include "image/image.h"
 #include "image/isi.h"
@@ -308,6 +309,7 @@ int main(int argc, char **argv)
     http_server_t *srv = NULL;
     store_election_t *leader = NULL;
     store_compactor_t *compactor = NULL;
+    import_controller_t *ctrl = NULL;
     char where[600];
     if (eopt.endpoints) {
         if (store_open_etcd(&eopt, &store) != STORE_OK) {
@@ -339,6 +341,9 @@ int main(int argc, char **argv)
         leader = store_election_start(store, "image-apiserver", identity, lease_s);
         compactor = store_compactor_start(store, leader, sopt.compact_retain, sopt.compact_interval_s);
     }
+    /* DockerImage spec tags get imported; on etcd only while this replica leads */
+    import_controller_opts_t ico = {.leader = leader};
+    ctrl = import_controller_start(api, &ico);
     if (http_server_start(srv) != 0)
         goto out;
     log_info("image-apiserver %s serving on http://%s (%s)", IAS_VERSION, hcfg.listen, where);
@@ -347,12 +352,17 @@ int main(int argc, char **argv)
     log_info("signal %d: shutting down", sig);
     rc = 0;
 out:
+    import_controller_stop(ctrl);
     api_stop(api);   /* reads waiting for etcd are answered while the server still runs */
+    /* imports still waiting on registries end now, with an error, while the pool, the
+       controller's workers and the store can still finish them */
+    reg_client_free(registry);
+    registry = NULL;
+    import_controller_free(ctrl);
     http_server_free(srv);
     store_compactor_stop(compactor);
     store_election_stop(leader);   /* resigns: another replica takes over at once */
     api_free(api);
-    reg_client_free(registry);   /* after the server: imports still waiting get an error */
     if (store)
         store_close(store);
     sig_verifier_free(sigv);   /* removes gpg's temporary home */
