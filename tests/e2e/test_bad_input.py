@@ -141,6 +141,10 @@ def byte_mutate(rng, b):
 def random_is_body(rng, name):
     tags = {"latest": "docker.io/library/ruby:3", "v1": "quay.io/a/b@sha256:" + "a" * 64}
     body = make_is(name, tags=tags, labels={"app": "x"})
+    # reference tags: the import controller leaves them alone, so only this test's
+    # requests could change these streams
+    for t in body["spec"]["tags"]:
+        t["reference"] = True
     body["spec"]["lookupPolicy"] = {"local": True}
     return body
 

@@ -51,8 +51,9 @@ def test_get_tables(kubectl, http, ns, pushed):
     assert f"imagestreamtag.image.openshift.io/src:v1   quay.io/x/app@{pushed['v1']}" in out
     itag_head = next(i for i, line in enumerate(lines) if line.startswith("NAME") and "SPEC" in line)
     assert lines[itag_head].split() == ["NAME", "SPEC", "STATUS", "HISTORY", "UPDATED"]
+    # the Status column may already show the import controller's failed attempt (no network)
     assert ["imagetag.image.openshift.io/app:spec", "Tag", "quay.io/x/app:9"] == \
-        lines[itag_head + 1].split()
+        lines[itag_head + 1].split()[:3]
     assert lines[itag_head + 2].split()[:4] == ["imagetag.image.openshift.io/src:v1", "Push",
                                                 f"image/{pushed['v1']}", "1"]
     assert lines[itag_head + 2].endswith("years ago")
