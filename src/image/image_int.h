@@ -49,6 +49,8 @@ char *ij_media_base(const char *mt);
 /* ---- name rules (image_names.c) ---- */
 /* Path-segment rules (ValidatePathSegmentName); adds Invalid errors on `field`.
  * Returns the number added. prefix: only the "may not contain" rules. */
+/* [a-z0-9]+(?:[._-][a-z0-9]+)* fully matched: a stream name, a repository component. */
+bool img_name_component_ok(const char *s);
 int img_path_segment_errors(const char *name, bool prefix, const char *field, ferrs_t *errs);
 
 /* ---- docker metadata codec (docker_metadata.c) ---- */

@@ -11,7 +11,7 @@
 #define NAME_RE "[a-z0-9]+(?:[._-][a-z0-9]+)*"
 
 /* [a-z0-9]+(?:[._-][a-z0-9]+)* fully matched */
-static bool repo_component_ok(const char *s)
+bool img_name_component_ok(const char *s)
 {
     bool need = true;
     for (; *s; s++) {
@@ -29,7 +29,7 @@ static void name_rule(const char *v, bool prefix, const char *field, ferrs_t *er
 {
     if (img_path_segment_errors(v, prefix, field, errs))
         return;
-    if (!repo_component_ok(v))
+    if (!img_name_component_ok(v))
         ferrs_add(errs, FERR_INVALID, field, json_string(v), "must match \"%s\"", NAME_RE);
 }
 

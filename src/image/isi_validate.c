@@ -56,20 +56,6 @@ void isi_default(json_t *isi, const char *default_mode)
         default_policies(repo, default_mode);
 }
 
-static bool name_pattern_ok(const char *s)
-{
-    bool need = true;
-    for (; *s; s++) {
-        if ((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9'))
-            need = false;
-        else if ((*s == '.' || *s == '_' || *s == '-') && !need)
-            need = true;
-        else
-            return false;
-    }
-    return !need;
-}
-
 static void mode_rule(const json_t *entry, const char *prefix, ferrs_t *errs)
 {
     const char *m = ij_str(json_object_get(entry, "importPolicy"), "importMode");
@@ -146,7 +132,7 @@ int isi_validate(const json_t *isi, apierr_t *err)
                   "you must specify at least one image or a repository import");
     const json_t *meta = json_object_get(isi, "metadata");
     const char *name = ij_str(meta, "name");
-    if (*name && !img_path_segment_errors(name, false, "metadata.name", &errs) && !name_pattern_ok(name))
+    if (*name && !img_path_segment_errors(name, false, "metadata.name", &errs) && !img_name_component_ok(name))
         ferrs_add(&errs, FERR_INVALID, "metadata.name", json_string(name), "must match \"%s\"", NAME_RE);
     validate_object_meta(meta, true, &errs);
     int rc = 0;

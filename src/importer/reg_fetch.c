@@ -164,15 +164,17 @@ static int item_keep(fetch_t *f, item_t *it, const reg_manifest_result_t *r)
     return 0;
 }
 
-/* ---- config blobs ---- */
+/* The callback context of one request of a fetch: the item it fills. */
 typedef struct {
     fetch_t *f;
     item_t *it;
-} blob_ctx_t;
+} part_ctx_t;
+
+/* ---- config blobs ---- */
 
 static void on_config(void *ctx, const reg_http_resp_t *r)
 {
-    blob_ctx_t *b = ctx;
+    part_ctx_t *b = ctx;
     fetch_t *f = b->f;
     item_t *it = b->it;
     free(b);
@@ -211,8 +213,8 @@ static void item_complete(fetch_t *f, item_t *it)
 {
     if (it->parsed.kind != REG_KIND_SCHEMA2 && it->parsed.kind != REG_KIND_OCI)
         return;
-    blob_ctx_t *b = xmalloc(sizeof *b);
-    *b = (blob_ctx_t){f, it};
+    part_ctx_t *b = xmalloc(sizeof *b);
+    *b = (part_ctx_t){f, it};
     char *path = xasprintf("blobs/%s", it->parsed.config.digest);
     reg_manifest_req_t mr = manifest_req(f, "blob");
     f->pending++;
@@ -225,14 +227,10 @@ static void item_complete(fetch_t *f, item_t *it)
 }
 
 /* ---- children of a list ---- */
-typedef struct {
-    fetch_t *f;
-    item_t *it;
-} child_ctx_t;
 
 static void on_child(void *ctx, const reg_manifest_result_t *r)
 {
-    child_ctx_t *cc = ctx;
+    part_ctx_t *cc = ctx;
     fetch_t *f = cc->f;
     item_t *it = cc->it;
     free(cc);
@@ -251,8 +249,8 @@ static void fetch_child(fetch_t *f, item_t *it, const reg_descriptor_t *d)
     it->os = xstrdup(d->os);
     it->architecture = xstrdup(d->architecture);
     it->variant = xstrdup(d->variant);
-    child_ctx_t *cc = xmalloc(sizeof *cc);
-    *cc = (child_ctx_t){f, it};
+    part_ctx_t *cc = xmalloc(sizeof *cc);
+    *cc = (part_ctx_t){f, it};
     reg_manifest_req_t mr = manifest_req(f, d->digest);
     f->pending++;
     if (reg_client_get_manifest(f->c, &mr, on_child, cc) != 0) {
