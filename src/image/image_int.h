@@ -70,9 +70,6 @@ void dmeta_from_config(json_t *m, const json_t *cfg, bool with_id);
 /* ---- manifests (manifest.c) ---- */
 /* sha256 digest "sha256:<hex>" of n bytes into out (72 bytes). */
 void img_sha256_digest(const void *p, size_t n, char out[72]);
-/* Canonical bytes for digest verification of a schema1 signed manifest (JWS payload).
- * Returns a malloc'd buffer and its length, or NULL when unsigned/malformed. */
-char *img_schema1_payload(const char *raw, size_t len, size_t *outlen);
 /* True if the new manifest `raw` hashes to the image name, per the old media type (§1.6). */
 bool img_manifest_matches(const char *name, const char *old_media_type, const char *raw);
 /* Replaces dockerImageManifests from a manifest list body (§1.4 step 2). */

@@ -3,6 +3,7 @@
  * case-insensitive key matching (§0.5). Failures are logged, never returned: the
  * reference lets an Image create succeed with whatever was filled before the failure. */
 #include "image/image_int.h"
+#include "importer/importer.h"
 #include "util/util.h"
 
 #include <stdlib.h>
@@ -248,40 +249,6 @@ out:
     free(mt);
 }
 
-/* ---- schema1 JWS payload (libtrust "pretty signature" format) ---- */
-char *img_schema1_payload(const char *raw, size_t len, size_t *outlen)
-{
-    char *res = NULL, *prot = NULL, *tail = NULL;
-    json_t *m = json_loadb(raw, len, 0, NULL), *hdr = NULL;
-    json_t *sigs = json_object_get(m, "signatures");
-    if (!json_array_size(sigs))
-        goto out; /* unsigned schema1 has no canonical form: rejected */
-    size_t plen = 0;
-    prot = base64url_decode(ij_str(json_array_get(sigs, 0), "protected"), &plen);
-    if (!prot)
-        goto out;
-    hdr = json_loadb(prot, plen, 0, NULL);
-    json_t *fl = json_object_get(hdr, "formatLength");
-    if (!json_is_number(fl))
-        goto out;
-    json_int_t flen = (json_int_t)json_number_value(fl);
-    size_t tlen = 0;
-    tail = base64url_decode(ij_str(hdr, "formatTail"), &tlen);
-    if (!tail || flen < 0 || (size_t)flen > len)
-        goto out;
-    res = xmalloc((size_t)flen + tlen + 1);
-    memcpy(res, raw, (size_t)flen);
-    memcpy(res + flen, tail, tlen);
-    res[flen + tlen] = 0;
-    *outlen = (size_t)flen + tlen;
-out:
-    free(prot);
-    free(tail);
-    json_decref(hdr);
-    json_decref(m);
-    return res;
-}
-
 bool img_manifest_matches(const char *name, const char *old_mt, const char *raw)
 {
     if (!digest_valid(name) || !str_has_prefix(name, "sha256:"))
@@ -304,7 +271,7 @@ bool img_manifest_matches(const char *name, const char *old_mt, const char *raw)
         ok = !strcmp(dg, name);
     } else if (!strcmp(old_mt, MT_SCHEMA1) || !*old_mt) {
         size_t plen = 0;
-        char *p = img_schema1_payload(raw, strlen(raw), &plen);
+        char *p = reg_schema1_payload(raw, strlen(raw), &plen);
         if (p) {
             img_sha256_digest(p, plen, dg);
             ok = !strcmp(dg, name);

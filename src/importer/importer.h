@@ -100,6 +100,11 @@ int reg_manifest_parse(const char *content_type, const void *body, size_t len, r
 void reg_manifest_free(reg_manifest_t *m);
 bool reg_manifest_is_list(const reg_manifest_t *m);
 
+/* The bytes a signed schema 1 manifest's digest covers (JWS payload: body up to the
+ * protected formatLength + formatTail), malloc'ed and NUL-terminated, or NULL (unsigned or
+ * malformed: such a manifest has no canonical digest). */
+char *reg_schema1_payload(const char *raw, size_t len, size_t *outlen);
+
 /* ---- digests ---- */
 /* "sha256:<64 lower hex>", "sha384:<96>" or "sha512:<128>". */
 bool reg_digest_valid(const char *d);

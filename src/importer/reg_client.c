@@ -389,13 +389,23 @@ static void on_get(void *ctx, const reg_http_resp_t *r)
         return;
     }
     char dg[72], hex[65];
-    sha256_hex(r->body, r->body_len, hex);
+    /* a signed schema 1 digest covers its JWS payload, not the body */
+    size_t plen = 0;
+    char *payload = m.kind == REG_KIND_SCHEMA1 && m.signed_schema1 ? reg_schema1_payload(r->body, r->body_len, &plen)
+                                                                    : NULL;
+    if (m.kind == REG_KIND_SCHEMA1 && m.signed_schema1 && !payload) {
+        reg_manifest_free(&m);
+        return fail(op, 200, "%s", "schema 1 manifest: the signature's protected header has no valid payload");
+    }
+    sha256_hex(payload ? payload : r->body, payload ? plen : r->body_len, hex);
+    free(payload);
     snprintf(dg, sizeof dg, "sha256:%s", hex);
-    /* schema 1 digests cover the JWS payload, not the body: checked by the caller (image/) */
-    const char *want = str_has_prefix(op->req.reference, "sha256:") ? op->req.reference
-                       : str_has_prefix(r->docker_digest, "sha256:") ? r->docker_digest
-                                                                     : NULL;
-    if (want && m.kind != REG_KIND_SCHEMA1 && strcmp(want, dg)) {
+    /* by digest: what was asked; by tag: what the registry said (schema 1 registries may
+     * name the body's digest there, so a tag's schema 1 is not held to it) */
+    const char *want = str_has_prefix(op->req.reference, "sha256:")                              ? op->req.reference
+                       : m.kind != REG_KIND_SCHEMA1 && str_has_prefix(r->docker_digest, "sha256:") ? r->docker_digest
+                                                                                                  : NULL;
+    if (want && strcmp(want, dg)) {
         reg_manifest_free(&m);
         char msg[256];
         snprintf(msg, sizeof msg,
@@ -404,7 +414,7 @@ static void on_get(void *ctx, const reg_http_resp_t *r)
         return fail(op, 200, "%s", msg);
     }
     reg_manifest_result_t res = {.status = 200,
-                                 .digest = m.kind == REG_KIND_SCHEMA1 && *r->docker_digest ? r->docker_digest : dg,
+                                 .digest = dg,
                                  .manifest = &m,
                                  .body = r->body,
                                  .body_len = r->body_len};
