@@ -8,7 +8,8 @@ Under /v2/ it is also a tiny registry: argv[1] "bearer" (default) answers the pi
 Bearer challenge whose realm is /token here (user:pass -> T-user, anonymous -> T-anon,
 bad credentials -> 401); "basic" with a Basic challenge. Repositories: pub/* readable
 anonymously, private/* only with user:pass. pub/bad serves a body whose Docker-Content-Digest
-is wrong."""
+is wrong. pub/s1 serves a signed schema 1 manifest
+(its digest at /s1-digest), pub/s1-tampered the same with its body changed after signing."""
 import base64
 import collections
 import hashlib
@@ -30,6 +31,28 @@ S2 = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distri
                  "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 2, "digest": D},
                  "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 3, "digest": D}]}).encode()
 MANIFESTS = {"pub/app": S2, "private/app": S2, "pub/bad": S2}
+S1_TYPE = "application/vnd.docker.distribution.manifest.v1+prettyjws"
+
+
+def b64url(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def signed_schema1(name):
+    """A libtrust-style signed schema 1 manifest and its digest (of the JWS payload: the
+    body without the signatures). The signature itself is not checked by the client."""
+    payload = json.dumps({"schemaVersion": 1, "name": name, "tag": "v1", "architecture": "amd64",
+                          "fsLayers": [{"blobSum": D}], "history": [{"v1Compatibility": "{}"}]},
+                         indent=3).encode()
+    flen = len(payload) - 2  # the payload ends in "\n}"
+    prot = b64url(json.dumps({"formatLength": flen, "formatTail": b64url(payload[flen:])}).encode())
+    sig = b',\n   "signatures": [{"header": {"alg": "ES256"}, "signature": "c2ln", "protected": "%s"}]' % prot.encode()
+    return payload[:flen] + sig + payload[flen:], "sha256:" + hashlib.sha256(payload).hexdigest()
+
+
+S1, S1_DIGEST = signed_schema1("pub/s1")
+# pub/s1-tampered: a body changed after signing, served under the original payload's digest
+S1_TAMPERED = S1.replace(b'"amd64"', b'"arm64"')
 
 
 class H(http.server.BaseHTTPRequestHandler):
@@ -81,6 +104,11 @@ class H(http.server.BaseHTTPRequestHandler):
         repo, ref = parts[0][len("/v2/"):], parts[1]
         if who is None or (repo.startswith("private/") and who != "user"):
             return self.send(401, b"{}", [("WWW-Authenticate", challenge)], head)
+        if repo in ("pub/s1", "pub/s1-tampered"):
+            body = S1 if repo == "pub/s1" else S1_TAMPERED
+            if ref not in ("v1", S1_DIGEST):
+                return self.send(404, b"", head=head)
+            return self.send(200, body, [("Content-Type", S1_TYPE), ("Docker-Content-Digest", S1_DIGEST)], head)
         body = MANIFESTS.get(repo)
         if body is None:
             return self.send(404, b'{"errors":[{"code":"MANIFEST_UNKNOWN"}]}', head=head)
@@ -101,6 +129,8 @@ class H(http.server.BaseHTTPRequestHandler):
             with lock:
                 n = mhits[m + " /" + rest]
             return self.send(200, str(n).encode())
+        if p == "/s1-digest":
+            return self.send(200, S1_DIGEST.encode())
         if p == "/scopes":
             with lock:
                 return self.send(200, "\n".join(scopes).encode())

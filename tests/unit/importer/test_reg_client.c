@@ -208,6 +208,27 @@ static void test_failures(void **state)
     assert_int_equal(reg_client_get_manifest(c, &rq, on_done, &r), -1);
 }
 
+/* signed schema 1: the digest covers the JWS payload, not the body; fetched by digest the
+ * payload must hash to it, and a body changed after signing is refused */
+static void test_schema1_digest(void **state)
+{
+    reg_client_t *c = *state;
+    res_t r;
+    char *want = server_get(bearer_port, "/s1-digest");
+    get(c, bearer_port, "pub/s1", want, NULL, NULL, NULL, &r);
+    assert_string_equal(r.error, "");
+    assert_true(r.fetched);
+    assert_int_equal(r.kind, REG_KIND_SCHEMA1);
+    assert_string_equal(r.digest, want);
+    get(c, bearer_port, "pub/s1", "v1", NULL, NULL, NULL, &r); /* by tag: the payload's digest */
+    assert_string_equal(r.error, "");
+    assert_string_equal(r.digest, want);
+    get(c, bearer_port, "pub/s1-tampered", want, NULL, NULL, NULL, &r);
+    assert_non_null(strstr(r.error, "content integrity error"));
+    assert_false(r.fetched);
+    free(want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,6 +236,7 @@ int main(void)
         cmocka_unit_test(test_bearer_credentials),
         cmocka_unit_test(test_basic),
         cmocka_unit_test(test_failures),
+        cmocka_unit_test(test_schema1_digest),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
