@@ -204,7 +204,9 @@ static void fail_status(op_t *op, const reg_http_resp_t *r, const char *what)
 {
     if (r->error)
         return fail(op, r->status, "%s", r->error);
-    const char *e = status_error(r->status);
+    /* the registry refused the credential and the content is not public either: say
+     * that the credential is the problem, not the access */
+    const char *e = r->status == 401 && op->creds_dropped ? REG_BAD_CREDENTIALS : status_error(r->status);
     char msg[128];
     if (!e) {
         snprintf(msg, sizeof msg, "%s: received unexpected HTTP status: %d", what, r->status);
@@ -214,8 +216,15 @@ static void fail_status(op_t *op, const reg_http_resp_t *r, const char *what)
 }
 
 /* ---- ping ---- */
+/* cached: "<base>\n<scheme>\n<realm>\n<service>" */
 static void use_challenge(op_t *op, const char *cached)
 {
+    const char *nl0 = strchr(cached, '\n');
+    if (!nl0)
+        return;
+    free(op->base);
+    op->base = xstrndup(cached, (size_t)(nl0 - cached));
+    cached = nl0 + 1;
     const char *nl1 = strchr(cached, '\n'), *nl2 = nl1 ? strchr(nl1 + 1, '\n') : NULL;
     op->scheme = (reg_auth_scheme_t)atoi(cached);
     op->realm = nl1 && nl2 ? xstrndup(nl1 + 1, (size_t)(nl2 - nl1 - 1)) : xstrdup("");
@@ -229,6 +238,13 @@ static void on_ping(void *ctx, const reg_http_resp_t *r)
     const char *realm = "", *service = "";
     reg_challenge_t ch[REG_MAX_CHALLENGES];
     int n = 0;
+    if (r->error && r->status == 0 && op->req.insecure && str_has_prefix(op->base, "https://")) {
+        /* an insecure registry that does not speak TLS: plain HTTP from now on (§5.2) */
+        char *plain = xasprintf("http://%s", op->req.registry);
+        free(op->base);
+        op->base = plain;
+        return do_ping(op);
+    }
     if (r->error)
         return fail(op, r->status, "ping: %s", r->error);
     if (r->status == 401) {
@@ -245,7 +261,7 @@ static void on_ping(void *ctx, const reg_http_resp_t *r)
     } else if (r->status != 200) {
         return fail_status(op, r, "ping");
     }
-    char *v = xasprintf("%d\n%s\n%s", scheme, realm, service);
+    char *v = xasprintf("%s\n%d\n%s\n%s", op->base, scheme, realm, service);
     if (n > 0)
         reg_challenges_free(ch, (size_t)n);
     cache_put(op->c, &op->c->challenges, &op->c->nchallenges, op->req.registry, v, time(NULL) + CHALLENGE_TTL);
@@ -471,7 +487,8 @@ static op_t *op_new(reg_client_t *c, const reg_manifest_req_t *req, void *ctx)
     op->req.username = xstrdup(req->username);
     op->req.password = xstrdup(req->password);
     op->ctx = ctx;
-    op->base = xasprintf("%s://%s", req->insecure ? "http" : "https", req->registry);
+    /* insecure: TLS without verification first, plain HTTP when the ping finds no TLS */
+    op->base = xasprintf("https://%s", req->registry);
     return op;
 }
 
@@ -498,7 +515,11 @@ int reg_client_get(reg_client_t *c, const reg_manifest_req_t *req, const char *p
     op_t *op = op_new(c, &r, ctx);
     if (!op)
         return -1;
-    if (abs && !str_has_prefix(path, op->base)) {
+    char *https = xasprintf("https://%s/", op->req.registry), *http = xasprintf("http://%s/", op->req.registry);
+    bool same = str_has_prefix(path, https) || (op->req.insecure && str_has_prefix(path, http));
+    free(https);
+    free(http);
+    if (abs && !same) {
         op_free(op);
         return -1;
     }

@@ -17,7 +17,7 @@ typedef struct {
     const char *reference;    /* tag or digest */
     const char *known_digest; /* digest of the last import, or NULL: unchanged costs one HEAD */
     const char *username, *password; /* NULL: anonymous */
-    bool insecure;            /* plain http:// (and no TLS verification for the token realm) */
+    bool insecure;            /* TLS without verification, or plain http:// when the registry has no TLS */
     long timeout_ms;          /* per request; 0 -> engine default */
 } reg_manifest_req_t;
 
@@ -30,6 +30,10 @@ typedef struct {
     const char *body;    /* raw manifest, when fetched */
     size_t body_len;
 } reg_manifest_result_t;
+
+/* The error of a 401 after the registry refused the credential and anonymous access was
+ * refused too (reg_fetch reports it as REG_FETCH_BAD_CREDENTIALS). */
+#define REG_BAD_CREDENTIALS "incorrect username or password"
 
 typedef void (*reg_manifest_done_fn)(void *ctx, const reg_manifest_result_t *r);
 

@@ -88,7 +88,7 @@ static reg_fetch_error_t kind_of(int status, const char *error)
     if (status == 404)
         return REG_FETCH_NOT_FOUND;
     if (status == 401)
-        return REG_FETCH_UNAUTHORIZED;
+        return error && !strcmp(error, REG_BAD_CREDENTIALS) ? REG_FETCH_BAD_CREDENTIALS : REG_FETCH_UNAUTHORIZED;
     return REG_FETCH_FAILED;
 }
 

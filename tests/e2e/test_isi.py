@@ -285,6 +285,15 @@ def test_basic_auth_with_and_without_pull_secret(kubectl, http, ns, registry_fac
     e = images_of(res)[0]
     assert e["status"]["status"] == "Success", e
     assert e["image"]["metadata"]["name"] == d
+    # a wrong password: the status names the credential, not the access
+    rc, _, err = kubectl("delete", "secret", "pull", "-n", ns)
+    assert rc == 0, err
+    rc, _, err = kubectl("create", "secret", "docker-registry", "wrong", "-n", ns, f"--docker-server={reg.host}",
+                         "--docker-username=puller", "--docker-password=nope")
+    assert rc == 0, err
+    e = images_of(post_isi(http, ns, isi_body("p", [docker(ref, importPolicy=INSECURE)])))[0]
+    assert e["status"]["code"] == 401 and e["status"]["reason"] == "Unauthorized", e
+    assert e["status"]["message"] == f'incorrect username or password for image "{ref}"', e
 
 
 # ---------------------------------------------------------------- faults

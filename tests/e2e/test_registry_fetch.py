@@ -53,6 +53,22 @@ def test_tls_trusted_with_ca_file_refused_without(server_factory, registry_facto
     assert e["image"]["metadata"]["name"] == d
 
 
+def test_insecure_tls_registry_without_ca(server_factory, registry_factory, registry_ca, registry_layouts, ns):
+    """insecure on a TLS registry: TLS without verification (not plain HTTP); on a plain
+    HTTP registry (every other test here) the ping falls back to http://"""
+    reg = registry_factory(tls=registry_ca)
+    d = reg.push(registry_layouts["single"], "v1", "tlsi/app")
+    ref = f"{reg.host}/tlsi/app:v1"
+    srv = server_factory()
+    e = images_of(assert_ok(srv.http.post(isi_path(ns), isi_body("t", [docker(ref, importPolicy=INSECURE)]),
+                                          timeout=60), 201))[0]
+    assert e["status"]["status"] == "Success", e
+    assert e["image"]["metadata"]["name"] == d
+    flagged = server_factory("--insecure-registries", reg.host)
+    e = images_of(assert_ok(flagged.http.post(isi_path(ns), isi_body("t", [docker(ref)]), timeout=60), 201))[0]
+    assert e["status"]["status"] == "Success", e
+
+
 def test_429_retry_after_is_retried(http, ns, registry, fault_proxy):
     host = f"127.0.0.1:{fault_proxy.port}"
     fault_proxy.add("retry_after", r"/manifests/", times=1, seconds=1)

@@ -188,6 +188,9 @@ static void test_basic(void **state)
     assert_true(r.fetched);
     get(c, basic_port, "private/app", "v1", "user", "wrong", NULL, &r);
     assert_int_equal(r.status, 401);
+    assert_string_equal(r.error, REG_BAD_CREDENTIALS); /* the credential, not the access */
+    get(c, basic_port, "private/app", "v1", NULL, NULL, NULL, &r);
+    assert_string_equal(r.error, "unauthorized: authentication required");
 }
 
 static void test_failures(void **state)
