@@ -55,6 +55,11 @@ static void usage(FILE *f)
             "                                   registries imports may reach over plain http or\n"
             "                                   unverified TLS\n"
             "  --registry-ca-file FILE          extra CA certificates trusted for registries\n"
+            "  --scheduled-image-import-interval DURATION\n"
+            "                                   re-check importPolicy.scheduled tags about this often\n"
+            "                                   (Go duration: 15m, 1h, 30s; default 15m, 0 = never)\n"
+            "  --max-scheduled-image-imports-per-minute N\n"
+            "                                   global limit on scheduled re-checks (default 60)\n"
             "  --compact-retain N               revisions of history kept by compaction (default 10000)\n"
             "  --compact-interval SECONDS       automatic compaction period, 0 = off (default 60;\n"
             "                                   on etcd only the elected leader compacts)\n"
@@ -74,6 +79,7 @@ enum {
     OPT_SIG_KEYRING,
     OPT_REGISTRY_AUTH_FILE,
     OPT_MAX_BULK, OPT_ALLOWED_REGISTRIES, OPT_INSECURE_REGISTRIES, OPT_REGISTRY_CA,
+    OPT_SCHED_INTERVAL, OPT_SCHED_PER_MINUTE,
 };
 
 static int parse_int(const char *flag, const char *v, long long min, long long *out)
@@ -126,6 +132,8 @@ int main(int argc, char **argv)
         {"allowed-registries-for-import", required_argument, NULL, OPT_ALLOWED_REGISTRIES},
         {"insecure-registries", required_argument, NULL, OPT_INSECURE_REGISTRIES},
         {"registry-ca-file", required_argument, NULL, OPT_REGISTRY_CA},
+        {"scheduled-image-import-interval", required_argument, NULL, OPT_SCHED_INTERVAL},
+        {"max-scheduled-image-imports-per-minute", required_argument, NULL, OPT_SCHED_PER_MINUTE},
         {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
@@ -138,6 +146,8 @@ int main(int argc, char **argv)
     acfg.kinds = image_kinds(&acfg.nkinds);
     store_etcd_options_t eopt = {.key_prefix = "/image-apiserver", .timeout_ms = 5000};
     int lease_s = 15;
+    long sched_interval_ms = 15 * 60 * 1000L;
+    int sched_per_minute = 60;
     const char *sig_keyring = NULL;
     long long n;
     int c;
@@ -250,6 +260,21 @@ int main(int argc, char **argv)
             lease_s = (int)n;
             break;
         case OPT_SIG_KEYRING: sig_keyring = optarg; break;
+        case OPT_SCHED_INTERVAL: {
+            int64_t ms = time_parse_duration_ms(optarg);
+            if (ms < 0) {
+                fprintf(stderr, "image-apiserver: invalid value %s for --scheduled-image-import-interval "
+                                "(want a duration such as 15m, 1h or 30s; 0 turns it off)\n", optarg);
+                return 2;
+            }
+            sched_interval_ms = (long)ms;
+            break;
+        }
+        case OPT_SCHED_PER_MINUTE:
+            if (parse_int("--max-scheduled-image-imports-per-minute", optarg, 1, &n) || n > 1000000)
+                return 2;
+            sched_per_minute = (int)n;
+            break;
         case OPT_HELP: case 'h': usage(stdout); return 0;
         case OPT_VERSION: printf("image-apiserver %s (Kubernetes API v1.32, image.openshift.io/v1)\n", IAS_VERSION); return 0;
         default: usage(stderr); return 2;
@@ -342,7 +367,8 @@ int main(int argc, char **argv)
         compactor = store_compactor_start(store, leader, sopt.compact_retain, sopt.compact_interval_s);
     }
     /* DockerImage spec tags get imported; on etcd only while this replica leads */
-    import_controller_opts_t ico = {.leader = leader};
+    import_controller_opts_t ico = {.leader = leader, .schedule_interval_ms = sched_interval_ms,
+                                    .max_scheduled_per_minute = sched_per_minute};
     ctrl = import_controller_start(api, &ico);
     if (http_server_start(srv) != 0)
         goto out;

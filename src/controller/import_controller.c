@@ -4,9 +4,11 @@
  * stream changed meanwhile, and its retry backoff. */
 #include "controller/import_controller.h"
 #include "controller/ic_decide.h"
+#include "controller/ic_schedule.h"
 #include "util/util.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -32,6 +34,9 @@ typedef struct state {
     int backoff_s;             /* current retry delay, 0 when the last import succeeded */
     time_t retry_at;           /* 0: none */
     uint64_t fingerprint;      /* of the spec: a change resets the backoff */
+    bool sched_due;            /* the scheduler came round: re-check the scheduled tags */
+    json_t *push_tags;         /* tags a registry push asked for (object name -> true), or NULL */
+    json_t *refs;              /* the reference keys it is filed under in ic->refs (array) */
 } state_t;
 
 struct import_controller {
@@ -42,11 +47,19 @@ struct import_controller {
     pthread_cond_t cv;
     job_t *head, *tail;
     state_t *states;
+    json_t *by_key;            /* "ns/name" -> state_t * (as an integer) */
+    json_t *refs;              /* reference key -> {"ns/name": [tag, ...]} (push-triggered imports) */
+    ic_schedule_t *sched;      /* NULL: scheduled imports are off */
+    long step_ms;              /* interval / buckets: the scheduler advances this often */
+    int64_t next_advance_ms;
+    double tokens;             /* the global limit on scheduled imports */
+    int64_t tokens_at_ms;
     cache_watcher_t *watch;
     bool rewatch;              /* the watch ended (fell behind): start it again */
     bool was_leading;
     bool stopping, done;
     int in_flight;
+    uint64_t sched_skipped;    /* scheduled re-checks the global limit put off */
     pthread_t *workers;
     pthread_t timer;
 };
@@ -61,14 +74,58 @@ typedef struct run {
 /* ---- queue (mu held) ---- */
 static state_t *state_of(import_controller_t *ic, const char *key)
 {
-    for (state_t *s = ic->states; s; s = s->next)
-        if (!strcmp(s->key, key))
-            return s;
+    json_t *p = json_object_get(ic->by_key, key);
+    if (p)
+        return (state_t *)(intptr_t)json_integer_value(p);
     state_t *s = xcalloc(1, sizeof *s);
     s->key = xstrdup(key);
     s->next = ic->states;
     ic->states = s;
+    json_object_set_new(ic->by_key, key, json_integer((json_int_t)(intptr_t)s));
     return s;
+}
+
+/* ---- the reference index (mu held) ---- */
+static void refs_drop(import_controller_t *ic, state_t *s)
+{
+    size_t i;
+    json_t *k;
+    json_array_foreach(s->refs, i, k) {
+        json_t *streams = json_object_get(ic->refs, json_string_value(k));
+        json_object_del(streams, s->key);
+        if (streams && json_object_size(streams) == 0)
+            json_object_del(ic->refs, json_string_value(k));
+    }
+    json_decref(s->refs);
+    s->refs = NULL;
+}
+
+/* Files the stream under the references its importable tags follow. */
+static void refs_update(import_controller_t *ic, state_t *s, const json_t *stream)
+{
+    refs_drop(ic, s);
+    if (!stream)
+        return;
+    ic_ref_t *refs;
+    size_t n = ic_stream_refs(stream, &refs);
+    s->refs = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *streams = json_object_get(ic->refs, refs[i].key);
+        if (!streams) {
+            streams = json_object();
+            json_object_set_new(ic->refs, refs[i].key, streams);
+            json_array_append_new(s->refs, json_string(refs[i].key));
+        } else if (!json_object_get(streams, s->key)) {
+            json_array_append_new(s->refs, json_string(refs[i].key));
+        }
+        json_t *tags = json_object_get(streams, s->key);
+        if (!tags) {
+            tags = json_array();
+            json_object_set_new(streams, s->key, tags);
+        }
+        json_array_append_new(tags, json_string(refs[i].tag));
+    }
+    ic_refs_free(refs, n);
 }
 
 static void push_job(import_controller_t *ic, job_t *j)
@@ -174,6 +231,8 @@ static void import_done(api_call_t *c, json_t *result, void *arg)
     } else {
         s->backoff_s = 0;
         s->retry_at = 0;
+        if (ic->sched && ic_schedule_has(ic->sched, s->key))
+            ic_schedule_add(ic->sched, s->key); /* just imported: to the back of the schedule */
     }
     if (s->dirty && !ic->stopping) {
         s->dirty = false;
@@ -192,52 +251,102 @@ static bool leading(import_controller_t *ic)
     return !ic->o.leader || store_election_leading(ic->o.leader);
 }
 
+/* Appends the strings of names (an array, or an object's keys) to v. */
+static void add_names(json_t *v, const json_t *names)
+{
+    size_t i;
+    const json_t *x;
+    const char *k;
+    if (json_is_array(names))
+        json_array_foreach(names, i, x) json_array_append(v, (json_t *)x);
+    else if (json_is_object(names))
+        json_object_foreach((json_t *)names, k, x) json_array_append_new(v, json_string(k));
+}
+
+/* The request for stream with the named tags forced to import (ic_force_tags). */
+static json_t *request_forcing(const json_t *stream, const json_t *names)
+{
+    if (!json_array_size(names))
+        return ic_build_request(stream);
+    json_t *copy = json_deep_copy(stream);
+    size_t n = json_array_size(names);
+    const char **v = xcalloc(n, sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = json_string_value(json_array_get(names, i));
+    ic_force_tags(copy, v, n);
+    free(v);
+    json_t *req = ic_build_request(copy);
+    json_decref(copy);
+    return req;
+}
+
 static void look_at(import_controller_t *ic, const char *key)
 {
     const char *slash = strchr(key, '/');
-    if (!slash || !leading(ic))
+    if (!slash)
         return;
     char *ns = xstrndup(key, (size_t)(slash - key));
     api_call_t *c = api_call_new(ic->api, &ic_user, "image-import-controller");
     json_t *stream = api_obj_get(c, ic->kind, ns, slash + 1);
-    if (!stream) {
+    bool lead = leading(ic);
+    pthread_mutex_lock(&ic->mu);
+    state_t *s = state_of(ic, key);
+    refs_update(ic, s, stream); /* every replica: a push may reach any of them */
+    json_t *pushed = s->push_tags;
+    bool has_push = pushed != NULL;
+    s->push_tags = NULL;
+    if (ic->sched && lead) {
+        json_t *sched_tags = stream ? ic_scheduled_tags(stream) : NULL;
+        if (!json_array_size(sched_tags))
+            ic_schedule_remove(ic->sched, key);
+        else if (!ic_schedule_has(ic->sched, key))
+            ic_schedule_add(ic->sched, key);
+        json_decref(sched_tags);
+    }
+    /* not leading: only what a push asked for (a request-driven import, like a user's) */
+    if (!stream || (!lead && !pushed)) {
+        s->sched_due = false;
+        pthread_mutex_unlock(&ic->mu);
+        json_decref(pushed);
+        json_decref(stream);
         api_call_free(c);
         free(ns);
         return;
     }
-    pthread_mutex_lock(&ic->mu);
-    state_t *s = state_of(ic, key);
     uint64_t fp = ic_spec_fingerprint(stream);
     if (fp != s->fingerprint) { /* the user changed the spec: failures start over */
         s->fingerprint = fp;
         s->backoff_s = 0;
         s->retry_at = 0;
     }
-    bool retry_due = s->retry_at && s->retry_at <= time(NULL);
+    bool retry_due = lead && s->retry_at && s->retry_at <= time(NULL);
     bool failures = has_failures(stream);
-    if (failures && !s->retry_at && !retry_due) /* a failure we did not plan (a restart, a user's import) */
+    if (lead && failures && !s->retry_at) /* a failure we did not plan (a restart, a user's import) */
         s->retry_at = time(NULL) + (s->backoff_s ? s->backoff_s : ic->o.retry_min_s);
     int planned = s->backoff_s ? s->backoff_s * 2 : ic->o.retry_min_s;
     if (planned > ic->o.retry_max_s)
         planned = ic->o.retry_max_s;
+    bool sched_due = lead && s->sched_due;
+    s->sched_due = false;
     pthread_mutex_unlock(&ic->mu);
 
-    json_t *req;
+    json_t *names = json_array();
     if (retry_due && failures) {
-        json_t *copy = json_deep_copy(stream);
-        json_t *names = ic_failed_tags(stream);
-        size_t n = json_array_size(names);
-        const char **v = xcalloc(n ? n : 1, sizeof *v);
-        for (size_t i = 0; i < n; i++)
-            v[i] = json_string_value(json_array_get(names, i));
-        ic_force_tags(copy, v, n);
-        free(v);
-        json_decref(names);
-        req = ic_build_request(copy);
-        json_decref(copy);
-    } else {
-        req = ic_build_request(stream);
+        json_t *failed = ic_failed_tags(stream);
+        add_names(names, failed);
+        json_decref(failed);
     }
+    /* a scheduled re-check alone may take another stream's recent answer for the same tag */
+    bool only_scheduled = sched_due && !json_array_size(names) && !has_push && ic_needs_import(stream) == IC_IMPORT_NONE;
+    if (sched_due) {
+        json_t *st = ic_scheduled_tags(stream);
+        add_names(names, st);
+        json_decref(st);
+    }
+    add_names(names, pushed);
+    json_decref(pushed);
+    json_t *req = request_forcing(stream, names);
+    json_decref(names);
     json_decref(stream);
     if (!req) {
         api_call_free(c);
@@ -247,7 +356,7 @@ static void look_at(import_controller_t *ic, const char *key)
     char when[32], note[64];
     time_rfc3339(time(NULL) + planned, when);
     snprintf(note, sizeof note, "next attempt at %s", when);
-    isi_opts_t opts = {.failure_note = note};
+    isi_opts_t opts = {.failure_note = note, .max_age_ms = only_scheduled ? ic->o.schedule_interval_ms : 0};
     run_t *r = xcalloc(1, sizeof *r);
     *r = (run_t){ic, NULL, planned, ns};
     pthread_mutex_lock(&ic->mu);
@@ -294,15 +403,46 @@ static void *worker(void *arg)
     return NULL;
 }
 
-/* Once a second: due retries, a watch to restart, leadership gained. */
+/* The scheduler's turn (mu held): when an advance is due, every stream of the current
+ * bucket is marked for its scheduled re-check, as far as the global limit allows (a stream
+ * over the limit waits for the next round, §6.2), and the scheduler moves on. */
+static void schedule_tick(import_controller_t *ic, int64_t now)
+{
+    if (!ic->sched || now < ic->next_advance_ms || !leading(ic))
+        return;
+    double per_ms = ic->o.max_scheduled_per_minute / 60000.0, burst = 2.0 * ic->o.max_scheduled_per_minute;
+    ic->tokens += (double)(now - ic->tokens_at_ms) * per_ms;
+    if (ic->tokens > burst)
+        ic->tokens = burst;
+    ic->tokens_at_ms = now;
+    char *k;
+    while ((k = ic_schedule_next(ic->sched))) {
+        if (ic->tokens >= 1) {
+            ic->tokens -= 1;
+            state_of(ic, k)->sched_due = true;
+            enqueue_key(ic, k);
+        } else {
+            ic->sched_skipped++;
+        }
+        free(k);
+    }
+    ic->next_advance_ms = now + ic->step_ms;
+}
+
+/* Due retries and scheduled re-checks, a watch to restart, leadership gained: at least once
+ * a second, and when the scheduler's next advance is due. */
 static void *timer(void *arg)
 {
     import_controller_t *ic = arg;
     pthread_mutex_lock(&ic->mu);
     while (!ic->stopping) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += 1;
+        int64_t wait = 1000;
+        if (ic->sched) {
+            int64_t until = ic->next_advance_ms - time_mono_ms();
+            if (until < wait)
+                wait = until < 10 ? 10 : until;
+        }
+        struct timespec ts = time_deadline(wait);
         pthread_cond_timedwait(&ic->cv, &ic->mu, &ts);
         if (ic->stopping)
             break;
@@ -310,6 +450,7 @@ static void *timer(void *arg)
         for (state_t *s = ic->states; s; s = s->next)
             if (s->retry_at && s->retry_at <= now)
                 enqueue_key(ic, s->key);
+        schedule_tick(ic, time_mono_ms());
         bool lead = leading(ic);
         bool again = ic->rewatch || !ic->watch || (lead && !ic->was_leading);
         ic->was_leading = lead;
@@ -322,6 +463,35 @@ static void *timer(void *arg)
     }
     pthread_mutex_unlock(&ic->mu);
     return NULL;
+}
+
+/* ---- push-triggered imports ---- */
+size_t import_controller_push(import_controller_t *ic, const char *host, const char *repository, const char *tag)
+{
+    char *key = ic_ref_key_parts(host, repository, tag);
+    if (!ic || !key) {
+        free(key);
+        return 0;
+    }
+    size_t n = 0;
+    pthread_mutex_lock(&ic->mu);
+    json_t *streams = json_object_get(ic->refs, key);
+    const char *sk;
+    json_t *tags;
+    json_object_foreach(streams, sk, tags) {
+        state_t *s = state_of(ic, sk);
+        if (!s->push_tags)
+            s->push_tags = json_object();
+        size_t i;
+        json_t *t;
+        json_array_foreach(tags, i, t) json_object_set_new(s->push_tags, json_string_value(t), json_true());
+        if (!ic->stopping)
+            enqueue_key(ic, sk);
+        n++;
+    }
+    pthread_mutex_unlock(&ic->mu);
+    free(key);
+    return n;
 }
 
 import_controller_t *import_controller_start(api_t *api, const import_controller_opts_t *o)
@@ -343,6 +513,19 @@ import_controller_t *import_controller_start(api_t *api, const import_controller
         ic->o.retry_max_s = 900;
     if (!ic->o.import)
         ic->o.import = isi_run;
+    if (ic->o.max_scheduled_per_minute <= 0)
+        ic->o.max_scheduled_per_minute = 60;
+    ic->by_key = json_object();
+    ic->refs = json_object();
+    if (ic->o.schedule_interval_ms > 0) {
+        int b = ic_schedule_buckets_for(ic->o.schedule_interval_ms);
+        ic->sched = ic_schedule_new(b);
+        ic->step_ms = ic->o.schedule_interval_ms / b;
+        if (ic->step_ms < 1)
+            ic->step_ms = 1;
+        ic->tokens = 2.0 * ic->o.max_scheduled_per_minute;
+        ic->tokens_at_ms = ic->next_advance_ms = time_mono_ms();
+    }
     pthread_mutex_init(&ic->mu, NULL);
     pthread_cond_init(&ic->cv, NULL);
     ic->was_leading = leading(ic);
@@ -390,9 +573,14 @@ void import_controller_free(import_controller_t *ic)
     while (ic->states) {
         state_t *s = ic->states;
         ic->states = s->next;
+        json_decref(s->push_tags);
+        json_decref(s->refs);
         free(s->key);
         free(s);
     }
+    json_decref(ic->by_key);
+    json_decref(ic->refs);
+    ic_schedule_free(ic->sched);
     pthread_mutex_destroy(&ic->mu);
     pthread_cond_destroy(&ic->cv);
     free(ic);

@@ -28,6 +28,10 @@ typedef struct import_controller_opts {
     int retry_min_s;            /* first retry after a failed import; 0 -> 10 */
     int retry_max_s;            /* backoff cap; 0 -> 900 */
     ic_import_fn import;        /* NULL -> isi_run */
+    /* importPolicy.scheduled tags are re-checked about this often (§6.2; the scheduler's
+     * buckets make it interval × (buckets + 1) / buckets); 0: never */
+    long schedule_interval_ms;
+    int max_scheduled_per_minute; /* the global limit on scheduled re-checks; 0 -> 60 */
 } import_controller_opts_t;
 
 /* Starts watching (after api_start). NULL on failure (logged). */
@@ -37,5 +41,12 @@ import_controller_t *import_controller_start(api_t *api, const import_controller
  * write steps, and leave. Both before the HTTP server and the store go. */
 void import_controller_stop(import_controller_t *ic);
 void import_controller_free(import_controller_t *ic);
+
+/* A registry push (the registry's host as it saw it, the repository, the tag; tag NULL or
+ * "" for a push by digest): every stream with a spec tag that follows host/repository:tag
+ * (or, for a digest, whose last import of a tag came from host/repository) re-imports those
+ * tags now, on this replica whether or not it leads (like an import a user asks for).
+ * Returns how many streams were asked. */
+size_t import_controller_push(import_controller_t *ic, const char *host, const char *repository, const char *tag);
 
 #endif

@@ -41,6 +41,7 @@ struct run {
     json_t *isi;                 /* the defaulted request */
     json_t *stream;              /* as read, NULL when absent */
     char *note;
+    long max_age_ms;             /* isi_opts_t.max_age_ms */
     isi_done_fn done;
     void *arg;
     const isi_registry_ops_t *ops;
@@ -291,7 +292,8 @@ static void submit(run_t *r, job_t *j)
         reg_fetch_req_t req = {.registry = j->ref.registry, .repository = j->ref.repository,
                                .reference = j->reference, .known_digest = j->known_digest, .username = user,
                                .password = pass, .insecure = j->insecure, .preserve_original = j->preserve,
-                               .prefer_arch = j->prefer_arch, .prefer_os = j->prefer_os};
+                               .prefer_arch = j->prefer_arch, .prefer_os = j->prefer_os,
+                               .max_age_ms = r->max_age_ms};
         rc = r->ops->fetch_image(r->ops->ctx, &req, fetch_done, j);
         why = "the registry client refused the request";
     }
@@ -691,6 +693,7 @@ void isi_run(api_call_t *c, const char *ns, const json_t *isi, const isi_opts_t 
     r->ns = xstrdup(ns ? ns : "");
     r->now = xstrdup(api_call_now(c));
     r->note = opts && opts->failure_note ? xstrdup(opts->failure_note) : NULL;
+    r->max_age_ms = opts ? opts->max_age_ms : 0;
     r->ops = r->cfg ? r->cfg->registry : NULL;
     r->keys = json_object();
     r->spellings = json_object();

@@ -25,6 +25,11 @@ typedef struct isi_opts {
     /* Appended to the message of every ImportSuccess=False condition written (the import
      * controller's "next attempt at <time>"). NULL: none. */
     const char *failure_note;
+    /* > 0: a tag that resolved to the digest the stream already has at most this long ago
+     * (another stream's check of the same upstream tag) is taken as unchanged without asking
+     * the registry again (reg_manifest_req_t.max_age_ms). The controller's scheduled
+     * re-checks set it; an import a user asked for always asks the registry. */
+    long max_age_ms;
 } isi_opts_t;
 
 /* The completed ImageStreamImport (new reference, output form) or NULL with the call's

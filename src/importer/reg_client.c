@@ -24,9 +24,11 @@ struct reg_client {
     reg_http_t *http;
     uint64_t gets, heads;     /* requests submitted by method */
     pthread_mutex_t mu;
-    entry_t *challenges, *tokens;
-    size_t nchallenges, ntokens;
+    entry_t *challenges, *tokens, *resolved;
+    size_t nchallenges, ntokens, nresolved;
 };
+
+#define RESOLVED_TTL 3600 /* the longest max_age_ms a caller may use */
 
 typedef struct {
     reg_client_t *c;
@@ -105,6 +107,54 @@ static bool has_creds(const op_t *op)
 {
     return !op->creds_dropped && op->req.username && *op->req.username;
 }
+
+/* ---- recent tag resolutions (max_age_ms) ---- */
+/* registry, repository, tag and a hash of the credential: another user's answer is never
+ * reused (their access may differ) */
+static char *resolved_key(const op_t *op)
+{
+    char *cred = xasprintf("%s:%s", op->req.username ? op->req.username : "", op->req.password ? op->req.password : "");
+    char hex[65];
+    sha256_hex(cred, strlen(cred), hex);
+    OPENSSL_cleanse(cred, strlen(cred));
+    free(cred);
+    hex[16] = 0;
+    return xasprintf("%s\n%s\n%s\n%s", op->req.registry, op->req.repository, op->req.reference, hex);
+}
+
+static bool by_tag(const op_t *op)
+{
+    return !strchr(op->req.reference, ':');
+}
+
+/* value: "<digest> <time_mono_ms>" */
+static void resolved_put(op_t *op, const char *digest)
+{
+    if (!by_tag(op) || !reg_digest_valid(digest))
+        return;
+    char *key = resolved_key(op), *v = xasprintf("%s %lld", digest, (long long)time_mono_ms());
+    cache_put(op->c, &op->c->resolved, &op->c->nresolved, key, v, time(NULL) + RESOLVED_TTL);
+    free(v);
+    free(key);
+}
+
+static bool resolved_recently(op_t *op)
+{
+    if (op->req.max_age_ms <= 0 || !op->req.known_digest || !*op->req.known_digest || !by_tag(op))
+        return false;
+    char *key = resolved_key(op), *v = cache_get(op->c, &op->c->resolved, key);
+    free(key);
+    bool hit = false;
+    char *sp = v ? strchr(v, ' ') : NULL;
+    if (sp) {
+        *sp = 0;
+        hit = !strcmp(v, op->req.known_digest) && time_mono_ms() - atoll(sp + 1) <= op->req.max_age_ms;
+    }
+    free(v);
+    return hit;
+}
+
+static void finish_unchanged(void *ctx);
 
 static void op_free(op_t *op)
 {
@@ -382,6 +432,7 @@ static void on_head(void *ctx, const reg_http_resp_t *r)
         return fail_status(op, r, "manifest");
     if (r->status == 200 && reg_digest_valid(r->docker_digest)) {
         op->head_digest = xstrdup(r->docker_digest);
+        resolved_put(op, r->docker_digest);
         if (op->req.known_digest && !strcmp(op->req.known_digest, r->docker_digest)) {
             reg_manifest_result_t res = {.status = 200, .unchanged = true, .digest = r->docker_digest};
             return finish(op, &res);
@@ -429,6 +480,7 @@ static void on_get(void *ctx, const reg_http_resp_t *r)
                  "calculated from the content %s", want, dg);
         return fail(op, 200, "%s", msg);
     }
+    resolved_put(op, dg);
     reg_manifest_result_t res = {.status = 200,
                                  .digest = dg,
                                  .manifest = &m,
@@ -492,12 +544,27 @@ static op_t *op_new(reg_client_t *c, const reg_manifest_req_t *req, void *ctx)
     return op;
 }
 
+/* A recent resolution answered: "unchanged", on the engine thread like any answer. */
+static void finish_unchanged(void *ctx)
+{
+    op_t *op = ctx;
+    reg_manifest_result_t res = {.status = 200, .unchanged = true, .digest = op->req.known_digest};
+    finish(op, &res);
+}
+
 int reg_client_get_manifest(reg_client_t *c, const reg_manifest_req_t *req, reg_manifest_done_fn cb, void *ctx)
 {
     op_t *op = op_new(c, req, ctx);
     if (!op)
         return -1;
     op->cb = cb;
+    if (resolved_recently(op)) {
+        if (reg_http_post(c->http, finish_unchanged, op) != 0) {
+            op_free(op);
+            return -1;
+        }
+        return 0;
+    }
     do_ping(op);
     return 0;
 }
@@ -565,6 +632,7 @@ void reg_client_free(reg_client_t *c)
     reg_http_free(c->http); /* pending ops complete (with an error) before the caches go */
     list_free(c->challenges);
     list_free(c->tokens);
+    list_free(c->resolved);
     pthread_mutex_destroy(&c->mu);
     free(c);
 }

@@ -19,6 +19,10 @@ typedef struct {
     const char *username, *password; /* NULL: anonymous */
     bool insecure;            /* TLS without verification, or plain http:// when the registry has no TLS */
     long timeout_ms;          /* per request; 0 -> engine default */
+    /* > 0 with known_digest and a tag: when the same tag, by the same credential, resolved
+     * to known_digest at most this long ago, the answer is "unchanged" without a request
+     * (many streams tracking one upstream tag cost one lookup per window) */
+    long max_age_ms;
 } reg_manifest_req_t;
 
 typedef struct {

@@ -351,6 +351,7 @@ int reg_fetch_image(reg_client_t *c, const reg_fetch_req_t *req, reg_fetch_done_
     f->pending = 1;
     reg_manifest_req_t mr = manifest_req(f, f->req.reference);
     mr.known_digest = f->req.known_digest;
+    mr.max_age_ms = f->req.max_age_ms;
     if (reg_client_get_manifest(c, &mr, on_top, f) != 0) {
         fetch_free(f);
         return -1;

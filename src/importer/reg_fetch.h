@@ -44,6 +44,8 @@ typedef struct {
     bool preserve_original;     /* importMode PreserveOriginal */
     const char *prefer_arch, *prefer_os; /* NULL or "": this host's */
     long timeout_ms;            /* per HTTP request; 0 -> engine default */
+    long max_age_ms;            /* reg_manifest_req_t.max_age_ms: a recent identical
+                                   resolution to known_digest answers unchanged */
 } reg_fetch_req_t;
 
 typedef struct {

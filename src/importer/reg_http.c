@@ -34,8 +34,15 @@ typedef struct job {
     char errbuf[CURL_ERROR_SIZE];
 } job_t;
 
+typedef struct posted {
+    struct posted *next;
+    void (*fn)(void *ctx);
+    void *ctx;
+} posted_t;
+
 struct reg_http {
     reg_http_opts_t o;
+    posted_t *posted; /* reg_http_post calls to run, newest first */
     pthread_t th;
     pthread_mutex_t mu;
     CURLM *multi;
@@ -285,6 +292,24 @@ static void fail_all(job_t *list)
     }
 }
 
+/* Runs the posted calls in the order they were posted. */
+static void run_posted(posted_t *p)
+{
+    posted_t *rev = NULL;
+    while (p) {
+        posted_t *n = p->next;
+        p->next = rev;
+        rev = p;
+        p = n;
+    }
+    while (rev) {
+        posted_t *n = rev->next;
+        rev->fn(rev->ctx);
+        free(rev);
+        rev = n;
+    }
+}
+
 static void *engine_main(void *arg)
 {
     reg_http_t *h = arg;
@@ -312,7 +337,10 @@ static void *engine_main(void *arg)
                 wait = (long)(j->due_ms - now);
             p = &j->next;
         }
+        posted_t *posted = h->posted;
+        h->posted = NULL;
         pthread_mutex_unlock(&h->mu);
+        run_posted(posted);
         int running = 0;
         curl_multi_perform(h->multi, &running);
         CURLMsg *m;
@@ -331,7 +359,10 @@ static void *engine_main(void *arg)
         curl_multi_remove_handle(h->multi, j->easy);
     job_t *lists[3] = {h->incoming, h->delayed, h->active};
     h->incoming = h->delayed = h->active = NULL;
+    posted_t *posted = h->posted;
+    h->posted = NULL;
     pthread_mutex_unlock(&h->mu);
+    run_posted(posted);
     for (int i = 0; i < 3; i++)
         fail_all(lists[i]);
     return NULL;
@@ -425,6 +456,24 @@ int reg_http_submit(reg_http_t *h, const reg_http_req_t *req, reg_http_done_fn c
     }
     j->next = h->incoming;
     h->incoming = j;
+    pthread_mutex_unlock(&h->mu);
+    curl_multi_wakeup(h->multi);
+    return 0;
+}
+
+int reg_http_post(reg_http_t *h, void (*fn)(void *ctx), void *ctx)
+{
+    posted_t *p = xcalloc(1, sizeof *p);
+    p->fn = fn;
+    p->ctx = ctx;
+    pthread_mutex_lock(&h->mu);
+    if (h->stop) {
+        pthread_mutex_unlock(&h->mu);
+        free(p);
+        return -1;
+    }
+    p->next = h->posted;
+    h->posted = p;
     pthread_mutex_unlock(&h->mu);
     curl_multi_wakeup(h->multi);
     return 0;

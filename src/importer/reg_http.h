@@ -51,6 +51,10 @@ typedef void (*reg_http_done_fn)(void *ctx, const reg_http_resp_t *r);
 reg_http_t *reg_http_new(const reg_http_opts_t *o);
 /* Queues a request (copied). 0, or -1 if the engine is stopping (cb is not called). */
 int reg_http_submit(reg_http_t *h, const reg_http_req_t *req, reg_http_done_fn cb, void *ctx);
+/* Runs fn(ctx) on the engine thread soon (an answer known without a request still
+ * arrives the way every answer does: never on the caller's stack). 0, or -1 if stopping.
+ * A posted call still pending at shutdown runs during reg_http_free. */
+int reg_http_post(reg_http_t *h, void (*fn)(void *ctx), void *ctx);
 /* Stops the thread; requests still pending complete with error "client shutting down". */
 void reg_http_free(reg_http_t *h);
 /* Transfers started so far (retries included, shared requests once): for tests. */

@@ -110,3 +110,42 @@ void time_human_duration(int64_t s, char *out, size_t n)
     else
         snprintf(out, n, "%lld years", (long long)(s / (365 * 86400)));
 }
+
+int64_t time_parse_duration_ms(const char *s)
+{
+    static const struct {
+        const char *unit;
+        double ms;
+    } units[] = {{"ns", 1e-6}, {"us", 1e-3}, {"µs", 1e-3}, {"ms", 1}, {"s", 1e3}, {"m", 60e3}, {"h", 3600e3}};
+    if (!s || !*s)
+        return -1;
+    if (!strcmp(s, "0"))
+        return 0;
+    double total = 0;
+    while (*s) {
+        char *end;
+        if (!((*s >= '0' && *s <= '9') || *s == '.'))
+            return -1;
+        double v = strtod(s, &end);
+        if (end == s)
+            return -1;
+        s = end;
+        size_t best = 0;
+        double mul = 0;
+        for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+            size_t n = strlen(units[i].unit);
+            /* longest match: "ms" before "m" */
+            if (n > best && !strncmp(s, units[i].unit, n)) {
+                best = n;
+                mul = units[i].ms;
+            }
+        }
+        if (!best)
+            return -1;
+        s += best;
+        total += v * mul;
+        if (total > 9e15)
+            return -1;
+    }
+    return (int64_t)total;
+}

@@ -58,6 +58,9 @@ int time_parse_rfc3339(const char *s, time_t *t);
 void time_human_duration(int64_t seconds, char *out, size_t outlen);
 /* RFC 7231 date for HTTP headers. out must hold 30 bytes. */
 void time_http_date(time_t t, char out[30]);
+/* A Go duration ("15m", "1h30m", "90s", "500ms", "0") in ms; -1 if it does not parse or is
+ * negative. Units ns, us, ms, s, m, h; fractions ("1.5h") too; below 1 ms rounds down. */
+int64_t time_parse_duration_ms(const char *s);
 
 /* ---- strings ---- */
 char *xstrdup(const char *s);                  /* aborts on OOM; NULL -> NULL */

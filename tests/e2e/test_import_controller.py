@@ -73,3 +73,47 @@ def test_failure_names_next_attempt_and_is_retried(http, ns, registry, fault_pro
     _, tag = wait_tag(http, ns, name, lambda t: t.get("items"), timeout=40)
     assert tag["items"][0]["image"] == digests["v1"]
     assert not tag.get("conditions")
+
+
+def test_scheduled_tag_follows_upstream(server_factory, registry, tmp_path):
+    """importPolicy.scheduled: a tag moved upstream is picked up by the scheduled re-check
+    (--scheduled-image-import-interval 2s: 2 buckets, an advance a second, a round ~3 s)."""
+    srv = server_factory("--scheduled-image-import-interval", "2s")
+    http = srv.http
+    ns = uniq("sched")
+    repo = f"ctl/{uniq('s')}"
+    first = OciLayout(tmp_path / "a")
+    first.add_image("v1", seed=f"{repo}-first")
+    first.write()
+    d1 = registry.push_http(first, "v1", repo)
+    name = uniq("sch")
+    body = {"kind": "ImageStream", "apiVersion": f"{GROUP}/v1", "metadata": {"name": name},
+            "spec": {"tags": [{"name": "t", "from": {"kind": "DockerImage", "name": f"{registry.host}/{repo}:v1"},
+                               "importPolicy": {"insecure": True, "scheduled": True}}]}}
+    assert_ok(http.post(is_path(ns), body), 201)
+    wait_tag(http, ns, name, lambda t: t.get("items") and t["items"][0]["image"] == d1)
+    second = OciLayout(tmp_path / "b")
+    second.add_image("v1", seed=f"{repo}-second")
+    second.write()
+    d2 = registry.push_http(second, "v1", repo)
+    assert d2 != d1
+    _, tag = wait_tag(http, ns, name, lambda t: t["items"][0]["image"] == d2, timeout=30)
+    assert [i["image"] for i in tag["items"]][:2] == [d2, d1]
+
+
+def test_unscheduled_tag_stays(server_factory, registry, tmp_path):
+    """Without importPolicy.scheduled the controller never looks at the registry again."""
+    srv = server_factory("--scheduled-image-import-interval", "1s")
+    http = srv.http
+    ns = uniq("sched")
+    repo, digests = push_unique(registry, tmp_path, tags=("v1",))
+    name = uniq("uns")
+    make_stream(http, ns, name, f"{registry.host}/{repo}:v1")
+    wait_tag(http, ns, name, lambda t: t.get("items"))
+    again = OciLayout(tmp_path / "c")
+    again.add_image("v1", seed=f"{repo}-moved")
+    again.write()
+    registry.push_http(again, "v1", repo)
+    time.sleep(4)
+    _, tag = wait_tag(http, ns, name, lambda t: t.get("items"))
+    assert [i["image"] for i in tag["items"]] == [digests["v1"]]

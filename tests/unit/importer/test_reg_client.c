@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 static pid_t pids[2];
 static int stdins[2] = {-1, -1};
@@ -52,6 +53,8 @@ static void on_done(void *ctx, const reg_manifest_result_t *r)
     pthread_mutex_unlock(&res->mu);
 }
 
+static long max_age_ms; /* reg_manifest_req_t.max_age_ms of the next get() */
+
 static void get(reg_client_t *c, int port, const char *repo, const char *ref, const char *user, const char *pass,
                 const char *known, res_t *res)
 {
@@ -61,7 +64,8 @@ static void get(reg_client_t *c, int port, const char *repo, const char *ref, co
     pthread_mutex_init(&res->mu, NULL);
     pthread_cond_init(&res->cv, NULL);
     reg_manifest_req_t rq = {.registry = reg, .repository = repo, .reference = ref, .known_digest = known,
-                             .username = user, .password = pass, .insecure = true, .timeout_ms = 5000};
+                             .username = user, .password = pass, .insecure = true, .timeout_ms = 5000,
+                             .max_age_ms = max_age_ms};
     assert_int_equal(reg_client_get_manifest(c, &rq, on_done, res), 0);
     pthread_mutex_lock(&res->mu);
     while (!res->done)
@@ -232,6 +236,48 @@ static void test_schema1_digest(void **state)
     free(want);
 }
 
+/* max_age_ms: a tag that resolved to the known digest within the window answers
+ * "unchanged" with no request at all; an older answer, another digest, another credential
+ * or no window go to the registry */
+static void test_recent_resolution(void **state)
+{
+    reg_client_t *c = *state;
+    res_t r;
+    get(c, bearer_port, "pub/app", "v1", NULL, NULL, NULL, &r);
+    assert_string_equal(r.error, "");
+    char digest[80];
+    snprintf(digest, sizeof digest, "%s", r.digest);
+    int heads = mhits(bearer_port, "HEAD", "/v2/pub/app/manifests/v1");
+    int gets = mhits(bearer_port, "GET", "/v2/pub/app/manifests/v1");
+    max_age_ms = 60000;
+    for (int i = 0; i < 3; i++) {
+        get(c, bearer_port, "pub/app", "v1", NULL, NULL, digest, &r);
+        assert_string_equal(r.error, "");
+        assert_true(r.unchanged);
+        assert_string_equal(r.digest, digest);
+    }
+    assert_int_equal(mhits(bearer_port, "HEAD", "/v2/pub/app/manifests/v1"), heads);
+    assert_int_equal(mhits(bearer_port, "GET", "/v2/pub/app/manifests/v1"), gets);
+    /* another known digest: the registry is asked (HEAD differs, then GET) */
+    get(c, bearer_port, "pub/app", "v1", NULL, NULL,
+        "sha256:0000000000000000000000000000000000000000000000000000000000000000", &r);
+    assert_string_equal(r.error, "");
+    assert_false(r.unchanged);
+    assert_int_equal(mhits(bearer_port, "HEAD", "/v2/pub/app/manifests/v1"), heads + 1);
+    /* another credential: its own lookup */
+    get(c, bearer_port, "pub/app", "v1", "someone", "pw", digest, &r);
+    assert_true(r.unchanged);
+    assert_true(mhits(bearer_port, "HEAD", "/v2/pub/app/manifests/v1") >= heads + 2);
+    /* the window passed */
+    heads = mhits(bearer_port, "HEAD", "/v2/pub/app/manifests/v1");
+    max_age_ms = 1;
+    usleep(5000);
+    get(c, bearer_port, "pub/app", "v1", NULL, NULL, digest, &r);
+    assert_true(r.unchanged);
+    assert_int_equal(mhits(bearer_port, "HEAD", "/v2/pub/app/manifests/v1"), heads + 1);
+    max_age_ms = 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -240,6 +286,7 @@ int main(void)
         cmocka_unit_test(test_basic),
         cmocka_unit_test(test_failures),
         cmocka_unit_test(test_schema1_digest),
+        cmocka_unit_test(test_recent_resolution),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -208,6 +208,18 @@ static void test_time(void **state)
     assert_string_equal(d, "2 hours");
     time_human_duration(3 * 86400, d, sizeof d);
     assert_string_equal(d, "3 days");
+    /* Go durations (the scheduled import interval flag) */
+    assert_int_equal(time_parse_duration_ms("15m"), 900000);
+    assert_int_equal(time_parse_duration_ms("1h30m"), 5400000);
+    assert_int_equal(time_parse_duration_ms("500ms"), 500);
+    assert_int_equal(time_parse_duration_ms("1.5s"), 1500);
+    assert_int_equal(time_parse_duration_ms("0"), 0);
+    assert_int_equal(time_parse_duration_ms("0s"), 0);
+    assert_int_equal(time_parse_duration_ms("15"), -1);
+    assert_int_equal(time_parse_duration_ms("-1m"), -1);
+    assert_int_equal(time_parse_duration_ms("5x"), -1);
+    assert_int_equal(time_parse_duration_ms(""), -1);
+    assert_int_equal(time_parse_duration_ms("99999999999h"), -1);
     /* deadlines: normalised nanoseconds, the right distance from now */
     for (int64_t ms = 0; ms < 3000; ms += 999) {
         int64_t before = time_now_ms();
