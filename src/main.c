@@ -10,6 +10,7 @@
 
 #include "api/api.h"
 #include "controller/import_controller.h"
+#include "controller/registry_webhook.h"
 #include "image/credentials.h"
 #include "image/image.h"
 #include "image/isi.h"
@@ -60,6 +61,10 @@ static void usage(FILE *f)
             "                                   (Go duration: 15m, 1h, 30s; default 15m, 0 = never)\n"
             "  --max-scheduled-image-imports-per-minute N\n"
             "                                   global limit on scheduled re-checks (default 60)\n"
+            "  --registry-webhook-token-file FILE\n"
+            "                                   serve POST /webhooks/registry: registry push notifications\n"
+            "                                   with 'Authorization: Bearer <the file's token>' re-import\n"
+            "                                   the tags that follow the pushed repository and tag\n"
             "  --compact-retain N               revisions of history kept by compaction (default 10000)\n"
             "  --compact-interval SECONDS       automatic compaction period, 0 = off (default 60;\n"
             "                                   on etcd only the elected leader compacts)\n"
@@ -79,7 +84,7 @@ enum {
     OPT_SIG_KEYRING,
     OPT_REGISTRY_AUTH_FILE,
     OPT_MAX_BULK, OPT_ALLOWED_REGISTRIES, OPT_INSECURE_REGISTRIES, OPT_REGISTRY_CA,
-    OPT_SCHED_INTERVAL, OPT_SCHED_PER_MINUTE,
+    OPT_SCHED_INTERVAL, OPT_SCHED_PER_MINUTE, OPT_WEBHOOK_TOKEN,
 };
 
 static int parse_int(const char *flag, const char *v, long long min, long long *out)
@@ -134,6 +139,7 @@ int main(int argc, char **argv)
         {"registry-ca-file", required_argument, NULL, OPT_REGISTRY_CA},
         {"scheduled-image-import-interval", required_argument, NULL, OPT_SCHED_INTERVAL},
         {"max-scheduled-image-imports-per-minute", required_argument, NULL, OPT_SCHED_PER_MINUTE},
+        {"registry-webhook-token-file", required_argument, NULL, OPT_WEBHOOK_TOKEN},
         {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
@@ -148,6 +154,7 @@ int main(int argc, char **argv)
     int lease_s = 15;
     long sched_interval_ms = 15 * 60 * 1000L;
     int sched_per_minute = 60;
+    const char *webhook_token_file = NULL;
     const char *sig_keyring = NULL;
     long long n;
     int c;
@@ -270,6 +277,7 @@ int main(int argc, char **argv)
             sched_interval_ms = (long)ms;
             break;
         }
+        case OPT_WEBHOOK_TOKEN: webhook_token_file = optarg; break;
         case OPT_SCHED_PER_MINUTE:
             if (parse_int("--max-scheduled-image-imports-per-minute", optarg, 1, &n) || n > 1000000)
                 return 2;
@@ -335,6 +343,7 @@ int main(int argc, char **argv)
     store_election_t *leader = NULL;
     store_compactor_t *compactor = NULL;
     import_controller_t *ctrl = NULL;
+    registry_webhook_t *webhook = NULL;
     char where[600];
     if (eopt.endpoints) {
         if (store_open_etcd(&eopt, &store) != STORE_OK) {
@@ -370,6 +379,16 @@ int main(int argc, char **argv)
     import_controller_opts_t ico = {.leader = leader, .schedule_interval_ms = sched_interval_ms,
                                     .max_scheduled_per_minute = sched_per_minute};
     ctrl = import_controller_start(api, &ico);
+    if (webhook_token_file) {
+        char *werr = NULL;
+        webhook = registry_webhook_new(webhook_token_file, ctrl, &werr);
+        if (!webhook) {
+            log_error("--registry-webhook-token-file: %s", werr);
+            free(werr);
+            goto out;
+        }
+        api_add_path(api, REGISTRY_WEBHOOK_PATH, registry_webhook_handle, webhook);
+    }
     if (http_server_start(srv) != 0)
         goto out;
     log_info("image-apiserver %s serving on http://%s (%s)", IAS_VERSION, hcfg.listen, where);
@@ -378,6 +397,7 @@ int main(int argc, char **argv)
     log_info("signal %d: shutting down", sig);
     rc = 0;
 out:
+    registry_webhook_detach(webhook);
     import_controller_stop(ctrl);
     api_stop(api);   /* reads waiting for etcd are answered while the server still runs */
     /* imports still waiting on registries end now, with an error, while the pool, the
@@ -386,6 +406,7 @@ out:
     registry = NULL;
     import_controller_free(ctrl);
     http_server_free(srv);
+    registry_webhook_free(webhook);
     store_compactor_stop(compactor);
     store_election_stop(leader);   /* resigns: another replica takes over at once */
     api_free(api);

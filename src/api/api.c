@@ -56,6 +56,9 @@ void api_free(api_t *a)
     kinds_free(a);
     object_locks_free(a);
     get_memo_free(a->get_memo);
+    for (size_t i = 0; i < a->npaths; i++)
+        free(a->paths[i].path);
+    free(a->paths);
     free(a);
 }
 
@@ -101,8 +104,19 @@ static void watch_deferred(http_req_t *h, void *arg) { verb_watch(arg); }
  * ADDED): on the pool, not on the one barrier thread that gets are waiting behind. */
 static void watch_on_pool(api_req_t *r) { api_defer(r, watch_deferred); }
 
+void api_add_path(api_t *a, const char *path, http_handler_fn fn, void *arg)
+{
+    a->paths = xrealloc(a->paths, (a->npaths + 1) * sizeof *a->paths);
+    a->paths[a->npaths++] = (struct api_path){xstrdup(path), fn, arg};
+}
+
 static bool simple_route(api_t *a, http_req_t *h, const char *path)
 {
+    for (size_t i = 0; i < a->npaths; i++)
+        if (strcmp(path, a->paths[i].path) == 0) {
+            a->paths[i].fn(h, a->paths[i].arg);
+            return true;
+        }
     if (strcmp(path, "/version") == 0) {
         static const char v[] =
             "{\"major\":\"1\",\"minor\":\"32\",\"gitVersion\":\"v1.32.0-image-apiserver-" IAS_VERSION "\","

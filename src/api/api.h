@@ -29,6 +29,10 @@ int api_start(api_t *a);
 /* Before stopping the HTTP server: answers the reads still waiting for etcd. */
 void api_stop(api_t *a);
 void api_free(api_t *a);
+/* Serves path (exact match, any method) outside the API, e.g. a webhook: fn runs on the
+ * event loop, so it must not wait (http_defer what may) and answers by itself (no
+ * authorization: it does its own). Call before the HTTP server starts. */
+void api_add_path(api_t *a, const char *path, http_handler_fn fn, void *arg);
 /* The HTTP handler (pass a as ctx to http_server_new). */
 void api_handle(http_req_t *req, void *ctx);
 

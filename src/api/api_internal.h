@@ -40,6 +40,12 @@ typedef struct api_barrier api_barrier_t;
 /* Stripes of the per-object write locks (object_lock.c). */
 #define API_OBJECT_LOCKS 64
 
+struct api_path {                /* api_add_path */
+    char *path;
+    http_handler_fn fn;
+    void *arg;
+};
+
 struct api {
     api_config_t cfg;                /* authorizer always set */
     store_t *store;
@@ -69,6 +75,8 @@ struct api {
     struct get_memo *get_memo;   /* get_memo.c */
     pthread_mutex_t object_locks[API_OBJECT_LOCKS];   /* object_lock.c */
     atomic_ullong *view_epochs;  /* per kind (index in kinds): object_views.c */
+    struct api_path *paths;      /* api_add_path: served outside the API */
+    size_t npaths;
 };
 
 struct api_call {
