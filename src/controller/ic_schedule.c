@@ -79,6 +79,16 @@ void ic_schedule_add(ic_schedule_t *s, const char *key)
     json_object_set_new(s->where, key, json_integer(target));
 }
 
+void ic_schedule_delay(ic_schedule_t *s, const char *key)
+{
+    if (!json_object_get(s->where, key))
+        return;
+    ic_schedule_remove(s, key);
+    int behind = at(s, -1);
+    json_object_set_new(s->bucket[behind], key, json_true());
+    json_object_set_new(s->where, key, json_integer(behind));
+}
+
 bool ic_schedule_has(const ic_schedule_t *s, const char *key)
 {
     return json_object_get(s->where, key) != NULL;

@@ -20,6 +20,9 @@ void ic_schedule_free(ic_schedule_t *s);
  * furthest from it (the one reached last); a key already scheduled moves there. */
 void ic_schedule_add(ic_schedule_t *s, const char *key);
 void ic_schedule_remove(ic_schedule_t *s, const char *key);
+/* Moves a scheduled key to the bucket just behind the current one (the one reached last):
+ * the stream was just imported for another reason. No-op for a key not scheduled. */
+void ic_schedule_delay(ic_schedule_t *s, const char *key);
 bool ic_schedule_has(const ic_schedule_t *s, const char *key);
 size_t ic_schedule_size(const ic_schedule_t *s);
 /* One step: the next key of the current bucket (new string, moved behind the current

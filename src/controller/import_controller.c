@@ -69,6 +69,7 @@ typedef struct run {
     state_t *st;
     int planned_backoff;
     char *ns;
+    bool scheduled;            /* a scheduled re-check (already moved behind by the scheduler) */
 } run_t;
 
 /* ---- queue (mu held) ---- */
@@ -231,8 +232,8 @@ static void import_done(api_call_t *c, json_t *result, void *arg)
     } else {
         s->backoff_s = 0;
         s->retry_at = 0;
-        if (ic->sched && ic_schedule_has(ic->sched, s->key))
-            ic_schedule_add(ic->sched, s->key); /* just imported: to the back of the schedule */
+        if (ic->sched && !r->scheduled)
+            ic_schedule_delay(ic->sched, s->key); /* just imported: to the back of the schedule */
     }
     if (s->dirty && !ic->stopping) {
         s->dirty = false;
@@ -358,13 +359,15 @@ static void look_at(import_controller_t *ic, const char *key)
     snprintf(note, sizeof note, "next attempt at %s", when);
     isi_opts_t opts = {.failure_note = note, .max_age_ms = only_scheduled ? ic->o.schedule_interval_ms : 0};
     run_t *r = xcalloc(1, sizeof *r);
-    *r = (run_t){ic, NULL, planned, ns};
+    *r = (run_t){ic, NULL, planned, ns, sched_due};
     pthread_mutex_lock(&ic->mu);
     r->st = state_of(ic, key);
     r->st->in_flight = true;
     r->st->retry_at = 0;
     ic->in_flight++;
     pthread_mutex_unlock(&ic->mu);
+    log_debug("import controller: importing %s (%s)", key,
+              has_push ? "registry push" : retry_due && failures ? "retry" : only_scheduled ? "scheduled" : "spec");
     api_call_set_executor(c, executor, ic);
     ic->o.import(c, ns, req, &opts, import_done, r);
     json_decref(req);

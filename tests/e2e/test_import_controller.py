@@ -5,6 +5,7 @@ ImportSuccess=False condition naming the next attempt, and is retried with backo
 import time
 
 from e2e_helpers import assert_ok, is_path, uniq
+from etcd_replicas import replicas  # noqa: F401 (fixture)
 from registry_images import OciLayout
 
 GROUP = "image.openshift.io"
@@ -117,3 +118,40 @@ def test_unscheduled_tag_stays(server_factory, registry, tmp_path):
     time.sleep(4)
     _, tag = wait_tag(http, ns, name, lambda t: t.get("items"))
     assert [i["image"] for i in tag["items"]] == [digests["v1"]]
+
+
+def test_scheduled_imports_on_the_leader_only(replicas, registry, tmp_path):
+    """Two replicas on one etcd: only the elected leader runs scheduled re-checks (and the
+    first import); when it leaves, the other replica takes them over."""
+    from etcd_replicas import require_etcd_binary
+    require_etcd_binary()
+    cl = replicas(2, "--scheduled-image-import-interval", "1s", "--log-level", "debug",
+                  "--leader-lease-duration", "2")
+    leader = cl.wait_leader(timeout=10)
+    follower = next(s for s in cl.servers if s is not leader)
+    ns, name = uniq("lead"), uniq("sch")
+    repo = f"ctl/{uniq('l')}"
+    a = OciLayout(tmp_path / "a")
+    a.add_image("v1", seed=f"{repo}-a")
+    a.write()
+    d1 = registry.push_http(a, "v1", repo)
+    body = {"kind": "ImageStream", "apiVersion": f"{GROUP}/v1", "metadata": {"name": name},
+            "spec": {"tags": [{"name": "t", "from": {"kind": "DockerImage", "name": f"{registry.host}/{repo}:v1"},
+                               "importPolicy": {"insecure": True, "scheduled": True}}]}}
+    assert_ok(follower.http.post(is_path(ns), body), 201)
+    wait_tag(follower.http, ns, name, lambda t: t.get("items") and t["items"][0]["image"] == d1)
+    line = f"importing {ns}/{name} (scheduled)"
+    deadline = time.monotonic() + 15
+    while line not in leader.log_text(leader.runs[-1]):
+        assert time.monotonic() < deadline, "the leader never re-checked the scheduled tag"
+        time.sleep(0.2)
+    assert f"importing {ns}/{name}" not in follower.log_text(follower.runs[-1]), "the follower imported"
+    # the leader leaves: the follower leads and follows the upstream tag
+    assert leader.stop() == 0
+    cl.wait_leader(timeout=6, exclude=())
+    b = OciLayout(tmp_path / "b")
+    b.add_image("v1", seed=f"{repo}-b")
+    b.write()
+    d2 = registry.push_http(b, "v1", repo)
+    wait_tag(follower.http, ns, name, lambda t: t["items"][0]["image"] == d2, timeout=30)
+    assert line in follower.log_text(follower.runs[-1])

@@ -53,6 +53,24 @@ def wait_image(srv, ns, name, want, timeout):
         time.sleep(0.05)
 
 
+def push(reg, directory, repo, tag, seed):
+    layout = OciLayout(directory)
+    layout.add_image(tag, seed=seed)
+    layout.write()
+    return reg.push_http(layout, tag, repo)
+
+
+def track(srv, ref, digest):
+    """A new stream with tag t following ref (not scheduled), once imported as digest."""
+    ns, name = uniq("hook"), uniq("is")
+    body = {"kind": "ImageStream", "apiVersion": f"{GROUP}/v1", "metadata": {"name": name},
+            "spec": {"tags": [{"name": "t", "from": {"kind": "DockerImage", "name": ref},
+                               "importPolicy": {"insecure": True}}]}}
+    assert_ok(srv.http.post(is_path(ns), body), 201)
+    wait_image(srv, ns, name, digest, 30)
+    return ns, name
+
+
 def test_endpoint_answers(hook_server):
     srv = hook_server
     assert_status(post(srv, envelope("127.0.0.1:1", "nobody/here", "v1"), token=None), 401, "Unauthorized")
@@ -79,32 +97,18 @@ def test_registry_push_reimports(hook_server, registry_factory, tmp_path):
     reg = registry_factory(notify={"url": f"http://127.0.0.1:{srv.port}/webhooks/registry",
                                    "headers": {"Authorization": f"Bearer {TOKEN}"}})
     repo = f"hook/{uniq('app')}"
-    a = OciLayout(tmp_path / "a")
-    a.add_image("v1", seed=f"{repo}-a")
-    a.write()
-    d1 = reg.push_http(a, "v1", repo)
-    ns, name = uniq("hook"), uniq("is")
-    body = {"kind": "ImageStream", "apiVersion": f"{GROUP}/v1", "metadata": {"name": name},
-            "spec": {"tags": [{"name": "t", "from": {"kind": "DockerImage", "name": f"{reg.host}/{repo}:v1"},
-                               "importPolicy": {"insecure": True}}]}}
-    assert_ok(srv.http.post(is_path(ns), body), 201)
-    wait_image(srv, ns, name, d1, 30)
+    d1 = push(reg, tmp_path / "a", repo, "v1", f"{repo}-a")
+    ns, name = track(srv, f"{reg.host}/{repo}:v1", d1)
     # a new push of the same tag: the registry notifies, the server re-imports
-    b = OciLayout(tmp_path / "b")
-    b.add_image("v1", seed=f"{repo}-b")
-    b.write()
     t0 = time.monotonic()
-    d2 = reg.push_http(b, "v1", repo)
+    d2 = push(reg, tmp_path / "b", repo, "v1", f"{repo}-b")
     wait_image(srv, ns, name, d2, 15)
     took = time.monotonic() - t0
     print(f"push to re-import: {took:.2f} s")
     st = assert_ok(srv.http.get(is_path(ns, name)), 200)
     assert [i["image"] for i in st["status"]["tags"][0]["items"]][:2] == [d2, d1]
     # a push to another tag of the repository changes nothing
-    c = OciLayout(tmp_path / "c")
-    c.add_image("v9", seed=f"{repo}-c")
-    c.write()
-    reg.push_http(c, "v9", repo)
+    push(reg, tmp_path / "c", repo, "v9", f"{repo}-c")
     time.sleep(1.5)
     assert stream_image(srv, ns, name) == d2
 
@@ -115,20 +119,9 @@ def test_push_by_digest_reimports_tags_from_that_repository(hook_server, registr
     /manifests/<digest>`."""
     srv = hook_server
     repo = f"hook/{uniq('dg')}"
-    a = OciLayout(tmp_path / "a")
-    a.add_image("v1", seed=f"{repo}-a")
-    a.write()
-    d1 = registry.push_http(a, "v1", repo)
-    ns, name = uniq("hook"), uniq("is")
-    body = {"kind": "ImageStream", "apiVersion": f"{GROUP}/v1", "metadata": {"name": name},
-            "spec": {"tags": [{"name": "t", "from": {"kind": "DockerImage", "name": f"{registry.host}/{repo}:v1"},
-                               "importPolicy": {"insecure": True}}]}}
-    assert_ok(srv.http.post(is_path(ns), body), 201)
-    wait_image(srv, ns, name, d1, 30)
-    b = OciLayout(tmp_path / "b")
-    b.add_image("v1", seed=f"{repo}-b")
-    b.write()
-    d2 = registry.push_http(b, "v1", repo)
+    d1 = push(registry, tmp_path / "a", repo, "v1", f"{repo}-a")
+    ns, name = track(srv, f"{registry.host}/{repo}:v1", d1)
+    d2 = push(registry, tmp_path / "b", repo, "v1", f"{repo}-b")
     time.sleep(0.5)
     ev = envelope(registry.host, repo, "", digest=d2)
     r = post(srv, ev)

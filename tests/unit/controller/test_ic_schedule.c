@@ -44,6 +44,26 @@ static void test_case68_third_run(void **state)
     ic_schedule_free(s);
 }
 
+/* case 68, Delay: a stream just imported for another reason goes just behind the current
+ * bucket and is handed out on the 3rd step after it, not before */
+static void test_case68_delay(void **state)
+{
+    (void)state;
+    ic_schedule_t *s = ic_schedule_new(2);
+    ic_schedule_add(s, "ns/a");
+    assert_null(ic_schedule_next(s)); /* advance: a's bucket is now the next one */
+    ic_schedule_delay(s, "ns/a");
+    ic_schedule_delay(s, "ns/absent");
+    assert_false(ic_schedule_has(s, "ns/absent"));
+    assert_null(ic_schedule_next(s));
+    assert_null(ic_schedule_next(s));
+    char *k = ic_schedule_next(s);
+    assert_non_null(k);
+    assert_string_equal(k, "ns/a");
+    free(k);
+    ic_schedule_free(s);
+}
+
 /* items spread over the buckets least-filled first; every item comes round once per cycle of
  * (buckets + 1) advances */
 static void test_spread_and_cycle(void **state)
@@ -108,6 +128,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_case68_third_run),
+        cmocka_unit_test(test_case68_delay),
         cmocka_unit_test(test_spread_and_cycle),
         cmocka_unit_test(test_readd_remove),
         cmocka_unit_test(test_buckets_for),
