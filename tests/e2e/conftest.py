@@ -153,14 +153,15 @@ def _session_health():
 
 @pytest.fixture
 def server_factory(backend, request, tmp_path, etcd_factory):
-    """make(*flags, data_dir=None, name=None, etcd=None): a started Server on the
-    current backend; etcd= puts it on another Etcd (e.g. from etcd_factory)."""
+    """make(*flags, data_dir=None, name=None, etcd=None, env=None): a started Server on
+    the current backend; etcd= puts it on another Etcd (e.g. from etcd_factory); env= adds
+    environment variables."""
     started = []
     shared = _backend_etcd(request, backend)
 
-    def make(*args, data_dir=None, name=None, etcd=None):
+    def make(*args, data_dir=None, name=None, etcd=None, env=None):
         workdir = tmp_path / (name or f"srv{len(started)}")
-        srv = Server(workdir, extra_args=args, data_dir=data_dir, etcd=etcd or shared)
+        srv = Server(workdir, extra_args=args, data_dir=data_dir, etcd=etcd or shared, env=env)
         started.append(srv)
         try:
             srv.start()

@@ -388,8 +388,9 @@ class Server(_Managed):
     key prefix owned by its data dir (etcd_prefix_for), else in the embedded
     SQLite store in the data dir; `backend` says which."""
 
-    def __init__(self, workdir, extra_args=(), data_dir=None, etcd=None):
+    def __init__(self, workdir, extra_args=(), data_dir=None, etcd=None, env=None):
         self.dir = Path(workdir)
+        self.env = env  # extra environment variables of the process (e.g. HTTPS_PROXY)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.data_dir = Path(data_dir) if data_dir else self.dir / "data"
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -416,7 +417,8 @@ class Server(_Managed):
                     "--log-level", LOG_LEVEL, *self.backend_args(), *self.extra_args]
             with open(log, "wb") as f:
                 proc = subprocess.Popen(args, stdout=f, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, start_new_session=True)
+                                        stdin=subprocess.DEVNULL, start_new_session=True,
+                                        env={**os.environ, **self.env} if self.env else None)
             run = {"proc": proc, "log": log, "how": None, "rc": None, "args": args}
             self.runs.append(run)
             self.proc, self.port = proc, port

@@ -735,3 +735,60 @@ class FaultProxy(_ThreadedPeer):
                 c.close()
 
         do_GET = do_HEAD = do_PUT = do_POST = do_PATCH = do_DELETE = _any
+
+
+# --------------------------------------------------------------------------- CONNECT proxy
+
+class _ConnectHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def do_CONNECT(self):
+        host, _, port = self.path.rpartition(":")
+        with self.peer.lock:
+            self.peer.targets.append(self.path)
+        try:
+            up = socket.create_connection((host, int(port)), timeout=10)
+        except (OSError, ValueError):
+            self.send_error(502)
+            return
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        self.wfile.flush()
+        self.close_connection = True
+        socks = [self.connection, up]
+
+        def pipe(a, b):
+            try:
+                while True:
+                    data = a.recv(65536)
+                    if not data:
+                        break
+                    b.sendall(data)
+            except OSError:
+                pass
+            finally:
+                for s in (a, b):
+                    try:
+                        s.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+        t = threading.Thread(target=pipe, args=(up, self.connection), daemon=True)
+        t.start()
+        pipe(self.connection, up)
+        t.join(10)
+        up.close()
+        del socks
+
+
+class ConnectProxy(_ThreadedPeer):
+    """A forward proxy for https:// (CONNECT only), as HTTPS_PROXY names one; `targets`
+    lists the host:port of every tunnel asked for."""
+
+    handler = _ConnectHandler
+
+    def __init__(self):
+        super().__init__()
+        self.targets = []

@@ -117,3 +117,30 @@ def test_unchanged_tag_costs_one_head(http, ns, registry, fault_proxy):
     assert fault_proxy.count(method="HEAD", pattern="/manifests/") == 1
     assert fault_proxy.count(method="GET", pattern="/manifests/") == 0
     assert fault_proxy.count(method="GET", pattern="/blobs/") == 0
+
+
+def test_https_proxy_and_no_proxy(server_factory, registry_factory, registry_ca, registry_layouts, ns):
+    """Imports go through the proxy HTTPS_PROXY names (a CONNECT tunnel to the registry;
+    TLS is still verified end to end against --registry-ca-file), and straight to the
+    registry when NO_PROXY names it."""
+    from registry_peers import ConnectProxy
+    reg = registry_factory(tls=registry_ca)
+    d = reg.push(registry_layouts["single"], "v1", "proxy/app")
+    ref = f"{reg.host}/proxy/app:v1"
+    proxy = ConnectProxy().start()
+    try:
+        env = {"HTTPS_PROXY": proxy.url, "NO_PROXY": "", "no_proxy": ""}
+        via = server_factory("--registry-ca-file", registry_ca.cert, env=env)
+        e = images_of(assert_ok(via.http.post(isi_path(ns), isi_body("t", [docker(ref)]), timeout=60), 201))[0]
+        assert e["status"]["status"] == "Success", e
+        assert e["image"]["metadata"]["name"] == d
+        with proxy.lock:
+            assert reg.host in proxy.targets, proxy.targets
+            seen = len(proxy.targets)
+        direct = server_factory("--registry-ca-file", registry_ca.cert, env={**env, "NO_PROXY": "127.0.0.1"})
+        e = images_of(assert_ok(direct.http.post(isi_path(ns), isi_body("t", [docker(ref)]), timeout=60), 201))[0]
+        assert e["status"]["status"] == "Success", e
+        with proxy.lock:
+            assert len(proxy.targets) == seen, proxy.targets
+    finally:
+        proxy.stop()
