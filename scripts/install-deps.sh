@@ -15,7 +15,7 @@ BUILD_PKGS=(gcc make meson ninja-build pkg-config libh2o-evloop-dev libjansson-d
   libgpgme-dev gpg ca-certificates curl)
 TEST_PKGS=(libcmocka-dev python3 python3-pytest python3-requests python3-kubernetes
   python3-openshift python3-yaml docker-registry skopeo etcd-server etcd-client
-  nginx-light wrk clang libclang-rt-14-dev procps)
+  nginx-light wrk clang libclang-rt-14-dev procps openssl)
 BENCH_PKGS=(golang-go golang-etcd-server-dev)
 # Packages whose maintainer scripts may start a system service on a fixed port
 # (nginx :80, registry :5000, etcd :2379); tests run their own instances instead.

@@ -27,6 +27,14 @@ static void usage(FILE *f)
             "\n"
             "Flags:\n"
             "  --listen ADDR:PORT               address to serve on (default 127.0.0.1:8080)\n"
+            "  --tls-cert-file FILE             serve HTTPS (HTTP/2 via ALPN and HTTP/1.1) with this PEM\n"
+            "                                   certificate chain; reloaded when the file changes\n"
+            "  --tls-private-key-file FILE      its private key (PEM)\n"
+            "  --tls-min-version VERSION        VersionTLS12 (default) or VersionTLS13\n"
+            "  --client-ca-file FILE            verify client certificates against these CAs: CN is the\n"
+            "                                   user, O the groups\n"
+            "  --http2-max-streams-per-connection N\n"
+            "                                   HTTP/2 requests in flight per connection (default 100)\n"
             "  --data-dir DIR                   embedded store directory (default ./data)\n"
             "  --etcd-servers URL[,URL...]      store in etcd v3 instead (http:// or https://); replicas\n"
             "                                   sharing one etcd and prefix serve the same data\n"
@@ -85,6 +93,7 @@ enum {
     OPT_REGISTRY_AUTH_FILE,
     OPT_MAX_BULK, OPT_ALLOWED_REGISTRIES, OPT_INSECURE_REGISTRIES, OPT_REGISTRY_CA,
     OPT_SCHED_INTERVAL, OPT_SCHED_PER_MINUTE, OPT_WEBHOOK_TOKEN,
+    OPT_TLS_CERT, OPT_TLS_KEY, OPT_CLIENT_CA, OPT_TLS_MIN, OPT_H2_STREAMS,
 };
 
 static int parse_int(const char *flag, const char *v, long long min, long long *out)
@@ -140,6 +149,11 @@ int main(int argc, char **argv)
         {"scheduled-image-import-interval", required_argument, NULL, OPT_SCHED_INTERVAL},
         {"max-scheduled-image-imports-per-minute", required_argument, NULL, OPT_SCHED_PER_MINUTE},
         {"registry-webhook-token-file", required_argument, NULL, OPT_WEBHOOK_TOKEN},
+        {"tls-cert-file", required_argument, NULL, OPT_TLS_CERT},
+        {"tls-private-key-file", required_argument, NULL, OPT_TLS_KEY},
+        {"client-ca-file", required_argument, NULL, OPT_CLIENT_CA},
+        {"tls-min-version", required_argument, NULL, OPT_TLS_MIN},
+        {"http2-max-streams-per-connection", required_argument, NULL, OPT_H2_STREAMS},
         {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
@@ -161,6 +175,24 @@ int main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case OPT_LISTEN: hcfg.listen = optarg; break;
+        case OPT_TLS_CERT: hcfg.tls_cert_file = optarg; break;
+        case OPT_TLS_KEY: hcfg.tls_key_file = optarg; break;
+        case OPT_CLIENT_CA: hcfg.tls_client_ca_file = optarg; break;
+        case OPT_TLS_MIN:
+            if (!strcmp(optarg, "VersionTLS12")) hcfg.tls_min_version = 12;
+            else if (!strcmp(optarg, "VersionTLS13")) hcfg.tls_min_version = 13;
+            else {
+                fprintf(stderr, "image-apiserver: --tls-min-version must be VersionTLS12 or VersionTLS13\n");
+                return 2;
+            }
+            break;
+        case OPT_H2_STREAMS:
+            if (parse_int("--http2-max-streams-per-connection", optarg, 1, &n) || n > 256) {
+                fprintf(stderr, "image-apiserver: --http2-max-streams-per-connection must be 1 to 256\n");
+                return 2;
+            }
+            hcfg.h2_max_streams = (int)n;
+            break;
         case OPT_DATA_DIR: sopt.data_dir = optarg; break;
         case OPT_REGISTRY: icfg.registry_hostname = optarg; break;
         case OPT_REGISTRY_AUTH_FILE: {
@@ -391,7 +423,8 @@ int main(int argc, char **argv)
     }
     if (http_server_start(srv) != 0)
         goto out;
-    log_info("image-apiserver %s serving on http://%s (%s)", IAS_VERSION, hcfg.listen, where);
+    log_info("image-apiserver %s serving on %s://%s (%s)", IAS_VERSION, hcfg.tls_cert_file ? "https" : "http",
+             hcfg.listen, where);
     int sig;
     sigwait(&sigs, &sig);
     log_info("signal %d: shutting down", sig);

@@ -37,6 +37,13 @@ typedef struct http_config {
                                     or EOF ends it sooner) */
     size_t linger_max;           /* ... and at most this many bytes, default 8 * max_body, at most
                                     64 MiB */
+    /* TLS: both files set = HTTPS with ALPN h2 and http/1.1; reloaded when they change */
+    const char *tls_cert_file, *tls_key_file;
+    const char *tls_client_ca_file; /* ask for client certificates and verify them against this CA */
+    int tls_min_version;         /* 12 (default) or 13 */
+    int h2_max_streams;          /* HTTP/2 requests a connection may have in flight, default 100 */
+    int h2_max_early_resets;     /* requests a client may cancel before the answer within 10 s before
+                                    its connection is closed (rapid reset), default 200 */
 } http_config_t;
 
 /* Binds the listener (SO_REUSEPORT per loop thread) and returns the server, or NULL
@@ -60,6 +67,21 @@ const char *http_query(http_req_t *r);           /* raw query string without '?'
 const char *http_header(http_req_t *r, const char *name);
 const char *http_body(http_req_t *r, size_t *len); /* de-chunked body; "" and 0 if none */
 const char *http_remote_addr(http_req_t *r);     /* "127.0.0.1:54321" */
+/* 0x100, 0x101 or 0x200. */
+int http_version(http_req_t *r);
+bool http_is_tls(http_req_t *r);
+
+/* The client certificate presented on the request's TLS connection. */
+typedef struct http_peer_cert {
+    bool verified;                    /* the chain verifies against tls_client_ca_file */
+    const char *error;                /* OpenSSL's reason when not verified, else "" */
+    const char *common_name;          /* "" when the subject has none */
+    const char *const *organizations; /* the subject's O values, in order */
+    size_t norganizations;
+} http_peer_cert_t;
+/* NULL when no certificate was presented (or no client CA is configured). Valid as long
+ * as the request. */
+const http_peer_cert_t *http_peer_cert(http_req_t *r);
 
 /* ---- responses ---- */
 typedef struct http_header_kv {

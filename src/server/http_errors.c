@@ -34,8 +34,10 @@ static void json413_setup(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **sl
 {
     json413_filter_t *f = (json413_filter_t *)self;
     if (req->res.status == 413) {
-        /* the client may still be sending the body: drain it after h2o closes */
-        http_conn_linger(req->conn->callbacks->get_socket ? req->conn->callbacks->get_socket(req->conn) : NULL);
+        /* the client may still be sending the body: drain it after h2o closes (HTTP/1;
+         * HTTP/2 refuses the stream and keeps the connection) */
+        if (req->version < 0x200)
+            http_conn_linger(req->conn->callbacks->get_socket ? req->conn->callbacks->get_socket(req->conn) : NULL);
         ssize_t i = h2o_find_header(&req->res.headers, H2O_TOKEN_CONTENT_TYPE, -1);
         if (i != -1)
             req->res.headers.entries[i].value = h2o_iovec_init(H2O_STRLIT("application/json"));

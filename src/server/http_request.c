@@ -17,6 +17,12 @@ void http_req_unref(http_req_t *r)
 {
     if (atomic_fetch_sub(&r->refs, 1) != 1)
         return;
+    if (r->conn) {
+        atomic_fetch_sub(&r->conn->live, 1);
+        http_conn_unref(r->conn);
+    }
+    http_peer_unref(r->client_cert);
+    free(r->body_copy);
     pthread_mutex_destroy(&r->lock);
     free(r->strs);
     free(r->remote);
@@ -31,6 +37,8 @@ static void on_pool_dispose(void *p)
     http_req_t *r = *(http_req_t **)p;
     struct http_stream *st = r->stream;
     r->h2o = NULL;
+    if (!r->loop_answered && r->conn)
+        http_conn_early_reset(r->conn);
     http_req_unref(r);
     if (st)
         http_stream_req_gone(st);
@@ -56,6 +64,15 @@ int http_on_req(h2o_handler_t *self, h2o_req_t *req)
     r->h2o = req;
     atomic_init(&r->refs, 2);
     pthread_mutex_init(&r->lock, NULL);
+    h2o_socket_t *sock = req->conn->callbacks->get_socket ? req->conn->callbacks->get_socket(req->conn) : NULL;
+    r->conn = http_conn_of(sock);
+    r->version = req->version;
+    r->tls = sock && sock->ssl;
+    if (r->conn) {
+        atomic_fetch_add(&r->conn->refs, 1);
+        atomic_fetch_add(&r->conn->live, 1);
+        r->client_cert = http_conn_peer(r->conn);
+    }
 
     size_t plen = req->path.len, qlen = 0;
     const char *q = NULL;
@@ -96,13 +113,30 @@ int http_on_req(h2o_handler_t *self, h2o_req_t *req)
     }
     r->body = req->entity.base ? req->entity.base : "";
     r->body_len = req->entity.base ? req->entity.len : 0;
+    if (r->version >= 0x200 && r->body_len) {
+        /* an HTTP/2 stream's body buffer goes with the stream, and a reset closes the
+         * stream while the pool may still be reading the body */
+        r->body_copy = xmalloc(r->body_len);
+        memcpy(r->body_copy, r->body, r->body_len);
+        r->body = r->body_copy;
+    }
     r->peerlen = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&r->peer);
 
     http_req_t **slot = h2o_mem_alloc_shared(&req->pool, sizeof *slot, on_pool_dispose);
     *slot = r;
+    if (r->conn && atomic_load(&r->conn->live) > 2 * s->cfg.h2_max_streams) {
+        /* requests h2o forgot (reset streams) still hold pool work: take no more */
+        http_header_kv_t h[] = {{"Content-Type", "application/json"}, {"Retry-After", "1"}};
+        http_respond(r, 429, h, 2, s->busy_json, s->busy_len);
+        return 0;
+    }
     s->handler(r, s->ctx);
     return 0;
 }
+
+int http_version(http_req_t *r) { return r->version; }
+bool http_is_tls(http_req_t *r) { return r->tls; }
+const http_peer_cert_t *http_peer_cert(http_req_t *r) { return r->client_cert ? &r->client_cert->cert : NULL; }
 
 const char *http_method(http_req_t *r) { return r->method; }
 const char *http_path(http_req_t *r) { return r->path; }
@@ -209,6 +243,7 @@ void http_req_on_respond_msg(http_req_t *r)
 {
     h2o_req_t *req = r->h2o;
     if (req) {
+        r->loop_answered = true;
         http_res_set_head(r, r->status, r->hdrs, r->nhdrs);
         bool nobody = (r->status >= 100 && r->status < 200) || r->status == 204 || r->status == 304;
         req->res.content_length = nobody ? SIZE_MAX : r->resp_len;

@@ -89,6 +89,14 @@ static void sockaddr_set_port(struct sockaddr_storage *ss, int port)
 
 /* ---- connections ---- */
 
+#define H2_RESET_WINDOW_MS 10000
+
+void http_conn_unref(http_conn_t *c)
+{
+    if (c && atomic_fetch_sub(&c->refs, 1) == 1)
+        free(c);
+}
+
 /* h2o has closed the connection (and its fd). */
 static void on_conn_close(void *data)
 {
@@ -103,14 +111,43 @@ static void on_conn_close(void *data)
     if (c->next)
         c->next->prev = c->prev;
     loop->nconns--;
-    free(c);
+    c->closed = true;
+    c->ssl = NULL;
+    http_peer_unref(c->peer);
+    c->peer = NULL;
+    http_conn_unref(c); /* requests still on the pool keep it */
+}
+
+http_conn_t *http_conn_of(h2o_socket_t *sock)
+{
+    return sock && sock->on_close.cb == on_conn_close ? sock->on_close.data : NULL;
+}
+
+/* CVE-2023-44487: h2o 2.2.5 frees a reset stream's slot at once, so a client that
+ * opens and cancels streams in a loop has our pool work for nothing while h2o's own
+ * concurrency limit never trips. Too many cancellations in a window end the
+ * connection (shutdown(2) makes h2o see EOF and close it). */
+void http_conn_early_reset(http_conn_t *c)
+{
+    if (c->closed)
+        return;
+    int64_t now = time_mono_ms();
+    if (now - c->resets_window_ms >= H2_RESET_WINDOW_MS) {
+        c->resets_window_ms = now;
+        c->resets = 0;
+    }
+    if (++c->resets == c->loop->srv->cfg.h2_max_early_resets + 1) {
+        log_warn("http: closing a connection that cancelled %d requests before their answer within %d s",
+                 c->resets - 1, H2_RESET_WINDOW_MS / 1000);
+        shutdown(c->fd, SHUT_RDWR);
+    }
 }
 
 void http_conn_linger(h2o_socket_t *sock)
 {
-    if (!sock || sock->on_close.cb != on_conn_close)
+    http_conn_t *c = http_conn_of(sock);
+    if (!c)
         return;
-    http_conn_t *c = sock->on_close.data;
     /* h2o closes its fd before calling on_close: the dup has to exist already. If it
      * cannot be made, h2o's plain close is what the client gets. */
     if (c->linger_fd < 0)
@@ -158,6 +195,8 @@ static void on_accept(h2o_socket_t *listener, const char *err)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
         h2o_socket_t *sock = h2o_evloop_socket_create(loop->evloop, fd, H2O_SOCKET_FLAG_IS_ACCEPTED_CONNECTION);
         http_conn_t *c = xcalloc(1, sizeof *c);
+        atomic_init(&c->refs, 1);
+        atomic_init(&c->live, 0);
         c->fd = fd;
         c->linger_fd = -1;
         c->loop = loop;
@@ -168,6 +207,8 @@ static void on_accept(h2o_socket_t *listener, const char *err)
         loop->nconns++;
         sock->on_close.cb = on_conn_close;
         sock->on_close.data = c;
+        if (loop->srv->tls)
+            http_tls_refresh(loop->srv->tls, &loop->accept_ctx.ssl_ctx, &loop->tls_generation);
         h2o_accept(&loop->accept_ctx, sock);
     }
 }
@@ -268,6 +309,8 @@ static void loop_dispose(http_loop_t *loop)
     free(queue); /* h2o 2.2.5's evloop destroy_queue closes the pipe but never frees the struct */
     h2o_evloop_destroy(loop->evloop);
     loop->evloop = NULL;
+    SSL_CTX_free(loop->accept_ctx.ssl_ctx);
+    loop->accept_ctx.ssl_ctx = NULL;
 }
 
 /* Everything h2o allocates for a loop must be created ON that loop's thread.
@@ -357,6 +400,10 @@ http_server_t *http_server_new(const http_config_t *cfg, http_handler_fn handler
         s->cfg.max_queued = 4096;
     if (s->cfg.linger_ms <= 0)
         s->cfg.linger_ms = 5000;
+    if (s->cfg.h2_max_streams <= 0)
+        s->cfg.h2_max_streams = 100;
+    if (s->cfg.h2_max_early_resets <= 0)
+        s->cfg.h2_max_early_resets = 200;
     if (s->cfg.linger_max == 0) {
         size_t cap = 64u * 1024 * 1024;
         s->cfg.linger_max = s->cfg.max_body <= cap / 8 ? 8 * s->cfg.max_body : cap;
@@ -372,14 +419,22 @@ http_server_t *http_server_new(const http_config_t *cfg, http_handler_fn handler
     /* HTTP/1.1 in h2o 2.2.5 has one timer for "waiting for a complete request",
      * which covers both slow headers and keep-alive idle; see docs/http-transport.md */
     s->config.http1.req_timeout = (uint64_t)s->cfg.header_timeout_ms;
-    s->config.http1.upgrade_to_http2 = 0; /* HTTP/1.1 only for now */
+    /* HTTP/2 only through ALPN on TLS, as kube-apiserver: no h2c upgrade */
+    s->config.http1.upgrade_to_http2 = 0;
     s->config.http2.idle_timeout = (uint64_t)s->cfg.idle_timeout_ms;
+    s->config.http2.max_concurrent_requests_per_connection = (size_t)s->cfg.h2_max_streams;
+    s->config.handshake_timeout = (uint64_t)s->cfg.header_timeout_ms; /* slow TLS handshakes */
     s->hostconf = h2o_config_register_host(&s->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *pathconf = h2o_config_register_path(s->hostconf, "/", 0);
     h2o_handler_t *h = h2o_create_handler(pathconf, sizeof *h);
     h->on_req = http_on_req;
     http_errors_register(s, &s->hostconf->fallback_path);
 
+    if (s->cfg.tls_cert_file || s->cfg.tls_key_file) {
+        s->tls = http_tls_new(&s->cfg);
+        if (!s->tls)
+            goto fail;
+    }
     s->nloops = s->cfg.threads;
     s->loops = xcalloc((size_t)s->nloops, sizeof *s->loops);
     for (int i = 0; i < s->nloops; i++)
@@ -421,6 +476,8 @@ int http_server_start(http_server_t *s)
         return -1;
     }
     s->started = true;
+    if (s->tls && http_tls_start(s->tls) != 0)
+        log_warn("http: cannot start the certificate watcher; certificate files are not reloaded");
     int rc = 0, nstarted = 0;
     for (int i = 0; i < s->nloops; i++) {
         http_loop_t *loop = &s->loops[i];
@@ -469,6 +526,7 @@ void http_server_free(http_server_t *s)
     for (int i = 0; s->loops && i < s->nloops; i++)
         loop_dispose(&s->loops[i]);
     free(s->loops);
+    http_tls_free(s->tls);
     h2o_config_dispose(&s->config);
     http_errors_free(s);
     free((char *)s->cfg.listen);

@@ -162,15 +162,16 @@ void http_stream_on_begin_msg(http_stream_t *st)
         return;
     }
     r->stream = st;
+    r->loop_answered = true;
     st->started = true;
     stream_link(st);
     http_res_set_head(r, r->status, r->hdrs, r->nhdrs);
     req->res.content_length = SIZE_MAX;
     st->head_only = strcmp(r->method, "HEAD") == 0;
-    st->chunked = req->version >= 0x101;
+    st->chunked = req->version == 0x101; /* HTTP/2 frames the body itself */
     if (st->chunked) /* also keeps h2o's own chunked filter out of the way */
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_TRANSFER_ENCODING, NULL, H2O_STRLIT("chunked"));
-    else
+    else if (req->version < 0x200)
         req->http1_is_persistent = 0; /* HTTP/1.0: the body ends when the connection does */
     h2o_start_response(req, &st->gen);
     st->sending = true;

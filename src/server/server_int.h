@@ -21,6 +21,13 @@
 typedef struct http_loop http_loop_t;
 typedef struct http_pool http_pool_t;
 typedef struct http_linger http_linger_t;
+typedef struct http_tls http_tls_t;
+
+/* A connection's client certificate, shared by the connection and its requests. */
+typedef struct http_peer {
+    atomic_int refs;
+    http_peer_cert_t cert;           /* strings follow in the same allocation */
+} http_peer_t;
 
 /* A message posted to a loop; embedded in the object it acts on. */
 enum { HTTP_MSG_RESPOND, HTTP_MSG_STREAM_BEGIN, HTTP_MSG_STREAM_WAKE, HTTP_MSG_STOP_ACCEPT, HTTP_MSG_SHUTDOWN };
@@ -30,12 +37,23 @@ typedef struct http_msg {
     void *obj;
 } http_msg_t;
 
-/* One accepted connection, tracked so shutdown can close idle keep-alive sockets. */
+/* One accepted connection, tracked so shutdown can close idle keep-alive sockets.
+ * Its requests hold references: a request answered on the pool after the client
+ * went away still finds the connection's counters. */
 typedef struct http_conn {
+    atomic_int refs;                 /* the socket's, plus one per live request */
     int fd;
     int linger_fd;                   /* >= 0: a dup of fd, drained after h2o closes (413) */
     http_loop_t *loop;
     struct http_conn *prev, *next;
+    /* loop-thread only */
+    bool closed;                     /* h2o closed the socket: fd may belong to someone else */
+    SSL *ssl;                        /* TLS: set when the handshake starts */
+    bool peer_read;
+    http_peer_t *peer;               /* the client certificate, read at the first request */
+    atomic_int live;                 /* requests handed to the application, not yet released */
+    int64_t resets_window_ms;        /* start of the current 10 s window */
+    int resets;                      /* requests h2o dropped before we answered, in that window */
 } http_conn_t;
 
 struct http_loop {
@@ -44,7 +62,8 @@ struct http_loop {
     h2o_evloop_t *evloop;
     int listen_fd;
     h2o_socket_t *listener;
-    h2o_accept_ctx_t accept_ctx;
+    h2o_accept_ctx_t accept_ctx;     /* .ssl_ctx: this loop's reference to the TLS context */
+    unsigned tls_generation;
     h2o_multithread_receiver_t receiver;
     http_msg_t stop_accept_msg, shutdown_msg;
     pthread_t thread;
@@ -81,6 +100,7 @@ struct http_server {
     int nloops;
     http_loop_t *loops;
     http_pool_t *pool;
+    http_tls_t *tls;                 /* NULL: plain HTTP */
     bool started;
     pthread_mutex_t ready_lock;      /* loops report that their h2o objects exist */
     pthread_cond_t ready_cond;
@@ -95,6 +115,12 @@ typedef struct http_in_hdr {
 
 struct http_req {
     http_loop_t *loop;
+    http_conn_t *conn;               /* referenced; NULL for a connection that is not ours */
+    http_peer_t *client_cert;        /* referenced client certificate, or NULL */
+    int version;
+    bool tls;
+    char *body_copy;                 /* HTTP/2: h2o frees a reset stream's body at once */
+    bool loop_answered;              /* loop thread: the response or stream reached h2o */
     h2o_req_t *h2o;                  /* loop thread only; NULL once h2o has disposed the request */
     atomic_int refs;
     /* copied in http_on_req, read-only afterwards: any thread may read them without a lock */
@@ -131,6 +157,22 @@ void http_loop_post(http_loop_t *loop, http_msg_t *m);
 /* The response on sock's connection is h2o's 413: keep the connection up past h2o's
  * close and drain it (loop thread). No-op for sockets that are not our connections. */
 void http_conn_linger(h2o_socket_t *sock);
+/* Our connection behind an h2o socket, or NULL. */
+http_conn_t *http_conn_of(h2o_socket_t *sock);
+void http_conn_unref(http_conn_t *c);
+/* A request on c was dropped by h2o before we answered it (a client reset). Closes the
+ * connection when there are too many (HTTP/2 rapid reset). Loop thread. */
+void http_conn_early_reset(http_conn_t *c);
+
+/* ---- http_tls.c ---- */
+http_tls_t *http_tls_new(const http_config_t *cfg);
+int http_tls_start(http_tls_t *t);   /* the file watcher */
+void http_tls_free(http_tls_t *t);
+/* Points *slot at the current context when *gen is stale (loop thread, at accept). */
+void http_tls_refresh(http_tls_t *t, SSL_CTX **slot, unsigned *gen);
+/* The connection's client certificate with a reference for the caller, or NULL. */
+http_peer_t *http_conn_peer(http_conn_t *c);
+void http_peer_unref(http_peer_t *p);
 
 /* ---- http_linger.c ---- */
 void http_linger_init(http_loop_t *loop);

@@ -159,9 +159,10 @@ def server_factory(backend, request, tmp_path, etcd_factory):
     started = []
     shared = _backend_etcd(request, backend)
 
-    def make(*args, data_dir=None, name=None, etcd=None, env=None):
+    def make(*args, data_dir=None, name=None, etcd=None, env=None, ca_file=None):
         workdir = tmp_path / (name or f"srv{len(started)}")
-        srv = Server(workdir, extra_args=args, data_dir=data_dir, etcd=etcd or shared, env=env)
+        srv = Server(workdir, extra_args=args, data_dir=data_dir, etcd=etcd or shared, env=env,
+                     ca_file=ca_file)
         started.append(srv)
         try:
             srv.start()

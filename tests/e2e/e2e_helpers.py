@@ -388,8 +388,10 @@ class Server(_Managed):
     key prefix owned by its data dir (etcd_prefix_for), else in the embedded
     SQLite store in the data dir; `backend` says which."""
 
-    def __init__(self, workdir, extra_args=(), data_dir=None, etcd=None, env=None):
+    def __init__(self, workdir, extra_args=(), data_dir=None, etcd=None, env=None, ca_file=None):
         self.dir = Path(workdir)
+        self.ca_file = ca_file  # set: the server serves TLS with a certificate from this CA
+        self.scheme = "https" if ca_file else "http"
         self.env = env  # extra environment variables of the process (e.g. HTTPS_PROXY)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.data_dir = Path(data_dir) if data_dir else self.dir / "data"
@@ -427,7 +429,8 @@ class Server(_Managed):
                 if proc.poll() is not None:
                     break
                 try:
-                    r = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
+                    r = requests.get(f"{self.scheme}://127.0.0.1:{port}/readyz", timeout=1,
+                                     verify=str(self.ca_file) if self.ca_file else True)
                     if r.status_code == 200:
                         self._write_kubeconfig()
                         return self
@@ -519,10 +522,13 @@ class Server(_Managed):
         self.kubeconfig.write_text(
             "apiVersion: v1\nkind: Config\n"
             "clusters:\n- name: e2e\n  cluster:\n"
-            f"    server: http://127.0.0.1:{self.port}\n"
+            f"    server: {self.scheme}://127.0.0.1:{self.port}\n"
+            + (f"    certificate-authority: {self.ca_file}\n" if self.ca_file else "") +
             "contexts:\n- name: e2e\n  context:\n    cluster: e2e\n    user: e2e\n"
             "current-context: e2e\n"
-            "users:\n- name: e2e\n  user: {}\n")
+            "users:\n- name: e2e\n  user: "
+            # over https kubectl asks for a password when the user has no credential at all
+            + ("{token: e2e}\n" if self.ca_file else "{}\n"))
 
     def kube_env(self, extra=None):
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.home),
